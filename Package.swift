@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tether",
+    products: [
+        .library(name: "Tether", targets: ["Tether"]),
+        .library(name: "TetherNN", targets: ["TetherNN"]),
+        .executable(name: "tether", targets: ["tether"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The only C: ISA-dispatched micro-kernels (GEMM, vector math). No flags needed:
+        // each variant carries its own __attribute__((target(...))) and is chosen at run time.
+        .target(name: "CTetherKernels"),
+        .target(name: "Tether", dependencies: ["CTetherKernels"]),
+        .target(name: "TetherNN", dependencies: ["Tether"]),
+        .executableTarget(
+            name: "tether",
+            dependencies: [
+                "Tether", "TetherNN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Shared test helpers (finite-difference gradient checks, tolerances).
+        .target(name: "TetherTestSupport", dependencies: ["Tether"], path: "Sources/TetherTestSupport"),
+        .testTarget(name: "TetherTests", dependencies: ["Tether", "TetherTestSupport"]),
+        .testTarget(name: "TetherNNTests", dependencies: ["TetherNN", "TetherTestSupport"]),
+    ]
+)

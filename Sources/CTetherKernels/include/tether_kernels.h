@@ -1,0 +1,83 @@
+// Tether's only C: ISA-dispatched micro-kernels. Everything else (packing, blocking,
+// threading) lives in Swift. Each ISA variant is compiled with a per-function
+// __attribute__((target(...))), so no module-wide -march flag is needed, and the
+// variant is chosen once at start-up from what the CPU supports.
+#ifndef TETHER_KERNELS_H
+#define TETHER_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction sets a kernel variant may use.
+typedef enum {
+    TK_ISA_GENERIC = 0,  ///< portable C, any CPU
+    TK_ISA_NEON = 1,     ///< AArch64 Advanced SIMD
+    TK_ISA_AVX2 = 2,     ///< x86-64 AVX2 + FMA
+    TK_ISA_AVX512 = 3,   ///< x86-64 AVX-512F
+} tk_isa;
+
+/// The ISA in use. Chosen once: the best the CPU supports, unless the environment
+/// variable TETHER_ISA (generic | neon | avx2 | avx512) asks for another supported one.
+tk_isa tk_active_isa(void);
+/// Whether this CPU (and this build) can run kernels of `isa`.
+int tk_isa_supported(tk_isa isa);
+/// Switches every kernel to `isa` (tests and benchmarks). Returns 0 if unsupported.
+int tk_set_isa(tk_isa isa);
+/// "generic", "neon", "avx2" or "avx512".
+const char *tk_isa_name(tk_isa isa);
+
+/// A spin-wait hint to the CPU (x86 `pause`, ARM `yield`).
+static inline void tk_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/// Sets flush-to-zero and denormals-are-zero for the calling thread (once per thread).
+/// Denormals made training 3.5x slower once the loss neared zero.
+void tk_enable_flush_denormals(void);
+
+// ---------------------------------------------------------------------------------
+// GEMM micro-kernel: C[0:mr, 0:nr] (+)= A_packed(MR x k) * B_packed(k x NR).
+// A_packed holds, for each p in [0, k), MR consecutive floats (one column of the sliver);
+// B_packed holds, for each p, NR consecutive floats. Both are zero-padded past mr / nr.
+// C is row-major with row stride ldc. accumulate = 0 overwrites C, 1 adds to it.
+
+/// Rows of the active micro-kernel's tile.
+int tk_gemm_mr(void);
+/// Columns of the active micro-kernel's tile.
+int tk_gemm_nr(void);
+/// Runs the active micro-kernel.
+void tk_gemm_ukernel(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
+                     int64_t mr, int64_t nr, int accumulate);
+
+/// Peak-FLOP probe: `iters` rounds of independent FMAs held in registers.
+/// Returns a value that depends on the work so it is not optimised away.
+float tk_fma_probe(int64_t iters);
+/// Floating-point operations per iteration of tk_fma_probe.
+int64_t tk_fma_probe_flops_per_iter(void);
+
+// ---------------------------------------------------------------------------------
+// Vector math over contiguous arrays (y may alias x).
+
+void tk_vexp(int64_t n, const float *x, float *y);
+void tk_vlog(int64_t n, const float *x, float *y);
+void tk_vtanh(int64_t n, const float *x, float *y);
+/// y = x * sigmoid(x) ... fused helpers used by activations.
+void tk_vsigmoid(int64_t n, const float *x, float *y);
+/// GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+void tk_vgelu_tanh(int64_t n, const float *x, float *y);
+/// Row-wise softmax of a contiguous (rows, cols) block; y may alias x.
+void tk_softmax_rows(int64_t rows, int64_t cols, const float *x, float *y);
+/// Row-wise log-sum-exp of a contiguous (rows, cols) block into out[rows].
+void tk_logsumexp_rows(int64_t rows, int64_t cols, const float *x, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,112 @@
+/// Reverse-mode autograd: the record of how a tensor was computed, and `backward()`.
+
+/// One recorded op: its inputs and the function that maps the output's gradient to
+/// the inputs' gradients (nil where an input needs none).
+final class Node {
+    let op: String
+    let inputs: [Tensor]
+    let backward: (Tensor) -> [Tensor?]
+
+    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
+        self.op = op
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Whether ops record a graph on the current task or thread.
+public enum GradMode {
+    @TaskLocal public static var isEnabled = true
+}
+
+/// Runs `body` without recording any graph (inference, optimizer updates).
+public func noGrad<T>(_ body: () throws -> T) rethrows -> T {
+    try GradMode.$isEnabled.withValue(false, operation: body)
+}
+
+extension Tensor {
+    /// Wraps an op's freshly computed `output`: records a node when any input needs grad.
+    @discardableResult
+    static func record(_ output: Tensor, op: String, inputs: [Tensor],
+                       backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        if GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
+            output.requiresGrad = true
+            output.node = Node(op: op, inputs: inputs, backward: backward)
+        }
+        return output
+    }
+
+    /// Whether this tensor is a leaf (made by the user, not by an op).
+    public var isLeaf: Bool { node == nil }
+
+    /// Computes gradients of this tensor with respect to every leaf that requires grad,
+    /// adding them into the leaves' `grad`, then frees the graph.
+    /// - Parameter gradient: d(loss)/d(self); defaults to 1 for a one-element tensor.
+    public func backward(_ gradient: Tensor? = nil) {
+        precondition(requiresGrad, "backward() on a tensor that does not require grad")
+        let seed = gradient ?? {
+            precondition(count == 1, "backward() without a gradient needs one element, shape is \(shape)")
+            return Tensor.ones(shape)
+        }()
+        precondition(seed.shape == shape, "gradient shape \(seed.shape) != tensor shape \(shape)")
+
+        noGrad {
+            let order = topologicalOrder()
+            var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+            for t in order.reversed() {
+                guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+                guard let node = t.node else {
+                    t.accumulateGrad(g)
+                    continue
+                }
+                let inputGrads = node.backward(g)
+                precondition(inputGrads.count == node.inputs.count, "\(node.op): wrong number of gradients")
+                for (input, ig) in zip(node.inputs, inputGrads) {
+                    guard let ig, input.requiresGrad else { continue }
+                    precondition(ig.shape == input.shape,
+                                 "\(node.op): gradient shape \(ig.shape) != input shape \(input.shape)")
+                    let key = ObjectIdentifier(input)
+                    grads[key] = grads[key].map { $0 + ig } ?? ig
+                }
+                t.node = nil  // free the graph as we go
+            }
+        }
+    }
+
+    /// Adds `g` into `grad` (a fresh dense copy the first time, in place after).
+    func accumulateGrad(_ g: Tensor) {
+        if let existing = grad {
+            let src = g.contiguousData()
+            let dst = existing.data
+            for i in 0..<count { dst[i] += src.data[i] }
+        } else {
+            let copy = Tensor(uninitialized: shape)
+            Strided.copy(g, into: copy.data)
+            grad = copy
+        }
+    }
+
+    /// Every tensor reachable from this one through recorded nodes, inputs first.
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative DFS: (tensor, whether its inputs were already pushed).
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (t, expanded) = stack.popLast() {
+            if expanded {
+                order.append(t)
+                continue
+            }
+            if !visited.insert(ObjectIdentifier(t)).inserted { continue }
+            stack.append((t, true))
+            for input in t.node?.inputs ?? [] where input.requiresGrad
+                && !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+
+    /// Clears the accumulated gradient.
+    public func zeroGrad() { grad = nil }
+}

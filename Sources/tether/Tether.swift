@@ -1,0 +1,9 @@
+import ArgumentParser
+import Tether
+
+@main
+struct TetherCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tether",
+        abstract: "Align language models on a CPU, in Swift.")
+}
