@@ -75,7 +75,7 @@ extension Tensor {
     /// log p(token) under softmax(logits) for logits (..., V) and tokens (...): shape (...).
     public static func tokenLogProbs(logits: Tensor, tokens: IndexTensor) -> Tensor {
         let (logp, lse) = pickLogProbs(logits, tokens, ignoreIndex: nil)
-        return record(logp, op: "tokenLogProbs", inputs: [logits]) { g in
+        return record(logp, op: "tokenLogProbs", inputs: [logits]) { g, _ in
             [logProbGradient(logits, tokens, lse: lse, rowWeights: g, ignoreIndex: nil)]
         }
     }
@@ -93,7 +93,7 @@ extension Tensor {
         case .sum: out = Tensor(scalar: Float(total))
         case .mean: out = Tensor(scalar: counted == 0 ? 0 : Float(total / Double(counted)))
         }
-        return record(out, op: "crossEntropy", inputs: [logits]) { g in
+        return record(out, op: "crossEntropy", inputs: [logits]) { g, _ in
             // d(-log p)/dlogits = softmax - onehot = -(onehot - softmax), weighted per row.
             let weights: Tensor
             switch reduction {
