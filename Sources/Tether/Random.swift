@@ -69,17 +69,62 @@ public struct RandomGenerator: Sendable, Hashable, Codable, RandomNumberGenerato
             key: SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
     }
 
-    /// Calls `body(i, v)` for each `i` in `range`, where `v` is the value at stream position
-    /// `base + i`. One Philox block serves four consecutive positions.
+    /// Eight consecutive blocks `first ..< first + 8` of `stream` at once, as four vectors:
+    /// lane `l` of `w[j]` is word `j` of block `first + l`. Same values as `block`, computed
+    /// with 8-lane SIMD (about three times faster than eight scalar blocks).
+    @inline(__always)
+    static func blocks8(_ first: UInt64, stream: UInt64, seed: UInt64)
+        -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
+        let index = SIMD8<UInt64>(repeating: first) &+ SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7)
+        var c0 = SIMD8<UInt32>(truncatingIfNeeded: index)
+        var c1 = SIMD8<UInt32>(truncatingIfNeeded: index &>> 32)
+        var c2 = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: stream))
+        var c3 = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: stream >> 32))
+        var k0 = UInt32(truncatingIfNeeded: seed), k1 = UInt32(truncatingIfNeeded: seed >> 32)
+        let mul0 = SIMD8<UInt64>(repeating: UInt64(m0)), mul1 = SIMD8<UInt64>(repeating: UInt64(m1))
+        for r in 0..<10 {
+            if r > 0 { k0 &+= w0; k1 &+= w1 }
+            let p0 = mul0 &* SIMD8<UInt64>(truncatingIfNeeded: c0)
+            let p1 = mul1 &* SIMD8<UInt64>(truncatingIfNeeded: c2)
+            let n0 = SIMD8<UInt32>(truncatingIfNeeded: p1 &>> 32) ^ c1 ^ SIMD8(repeating: k0)
+            let n1 = SIMD8<UInt32>(truncatingIfNeeded: p1)
+            let n2 = SIMD8<UInt32>(truncatingIfNeeded: p0 &>> 32) ^ c3 ^ SIMD8(repeating: k1)
+            let n3 = SIMD8<UInt32>(truncatingIfNeeded: p0)
+            (c0, c1, c2, c3) = (n0, n1, n2, n3)
+        }
+        return (c0, c1, c2, c3)
+    }
+
+    /// Calls `body(i, v)` for each `i` in `range`, in order, where `v` is the value at stream
+    /// position `base + i`. Whole blocks in the middle are made eight at a time.
     @inline(__always)
     static func forEachWord(seed: UInt64, stream: UInt64, base: UInt64, _ range: Range<Int>,
                             _ body: (Int, UInt32) -> Void) {
         var i = range.lowerBound
-        while i < range.upperBound {
+        let end = range.upperBound
+        // Scalar blocks until the position is a multiple of 32 (eight whole blocks).
+        while i < end && (base &+ UInt64(i)) & 31 != 0 {
             let position = base &+ UInt64(i)
             let words = block(position >> 2, stream: stream, seed: seed)
             var lane = Int(position & 3)
-            while lane < 4 && i < range.upperBound {
+            while lane < 4 && i < end {
+                body(i, words[lane])
+                lane += 1
+                i += 1
+            }
+        }
+        while end - i >= 32 {
+            let (a, b, c, d) = blocks8((base &+ UInt64(i)) >> 2, stream: stream, seed: seed)
+            for l in 0..<8 {
+                body(i, a[l]); body(i + 1, b[l]); body(i + 2, c[l]); body(i + 3, d[l])
+                i += 4
+            }
+        }
+        while i < end {
+            let position = base &+ UInt64(i)
+            let words = block(position >> 2, stream: stream, seed: seed)
+            var lane = Int(position & 3)
+            while lane < 4 && i < end {
                 body(i, words[lane])
                 lane += 1
                 i += 1

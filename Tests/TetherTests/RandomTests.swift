@@ -60,6 +60,19 @@ struct RandomTests {
         #expect(rng.offset == 4 * 0x1_0000_0002 + 5)
     }
 
+    @Test("Eight-lane SIMD blocks equal scalar blocks, including across a 2^32 block boundary")
+    func simdBlocks() {
+        for first: UInt64 in [0, 5, 0xFFFF_FFFC, 0x1234_5678_9ABC_DEF0] {
+            for (seed, stream): (UInt64, UInt64) in [(0, 0), (0xDEAD_BEEF_0BAD_F00D, 0x7123_4567_89AB_CDEF)] {
+                let (a, b, c, d) = RandomGenerator.blocks8(first, stream: stream, seed: seed)
+                for l in 0..<8 {
+                    let scalar = RandomGenerator.block(first + UInt64(l), stream: stream, seed: seed)
+                    #expect(SIMD4(a[l], b[l], c[l], d[l]) == scalar, "block \(first) + \(l)")
+                }
+            }
+        }
+    }
+
     @Test("Uniform floats: range, mean and variance over 1e6 samples")
     func uniformStatistics() {
         var rng = RandomGenerator(seed: 42)
@@ -112,8 +125,9 @@ struct RandomTests {
         var bulk = RandomGenerator(seed: 99)
         bulk.advance(by: 3)  // start mid-block
         var scalar = bulk
-        let us = fillArray(37) { bulk.fill(uniform: $0, low: -1, high: 2) }
-        #expect(bits(us) == bits((0..<37).map { _ in scalar.nextUniform(low: -1, high: 2) }))
+        // 1000 values from offset 3: a scalar head, eight-block SIMD groups, a scalar tail.
+        let us = fillArray(1000) { bulk.fill(uniform: $0, low: -1, high: 2) }
+        #expect(bits(us) == bits((0..<1000).map { _ in scalar.nextUniform(low: -1, high: 2) }))
         #expect(bulk == scalar)
 
         let ns = fillArray(9) { bulk.fill(normal: $0, mean: 1, std: 2) }
