@@ -253,7 +253,8 @@ final class FileMapping: @unchecked Sendable {
     private let isMapped: Bool
 
     init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO by mistake must not hang (it is then rejected below).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw SafeTensorsError(.io, file: path, "cannot open: \(errnoText())") }
         defer { close(fd) }
         var st = stat()

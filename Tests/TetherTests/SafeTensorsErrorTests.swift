@@ -116,6 +116,11 @@ struct SafeTensorsErrorTests {
 
         let directory = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(url: dir.url) }
         #expect(directory?.kind == .io && directory?.description.contains("not a regular file") == true)
+
+        let fifo = dir.file("pipe.safetensors")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let pipe = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(url: fifo) }
+        #expect(pipe?.kind == .io && pipe?.description.contains("not a regular file") == true)
     }
 
     @Test("Random corruptions of valid files never crash: they load or throw SafeTensorsError")
