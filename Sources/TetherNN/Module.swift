@@ -19,7 +19,7 @@ import Tether
 /// listed once, under the first name the walk reaches.
 open class Module {
     /// Whether the module is in training mode (dropout active); see ``train(_:)``.
-    public private(set) var isTraining = true
+    public internal(set) var isTraining = true
 
     /// An empty module in training mode.
     public init() {}

@@ -78,7 +78,10 @@ extension Module {
                 case let module as Module:
                     children.append((name, module))
                 case let modules as [Module]:
-                    children.append((name, ModuleList(modules)))
+                    // A stand-in container, made afresh on each walk; it mirrors its parent's mode.
+                    let list = ModuleList(modules)
+                    list.isTraining = isTraining
+                    children.append((name, list))
                 case let tensors as [Tensor]:
                     for (i, t) in tensors.enumerated() { parameters.append(("\(name).\(i)", t)) }
                 default:
