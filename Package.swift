@@ -25,7 +25,9 @@ let package = Package(
             ]),
         // Shared test helpers (finite-difference gradient checks, tolerances).
         .target(name: "TetherTestSupport", dependencies: ["Tether"], path: "Sources/TetherTestSupport"),
-        .testTarget(name: "TetherTests", dependencies: ["Tether", "TetherTestSupport"]),
+        // Fixtures/ holds test data read via #filePath (and the script that made it).
+        .testTarget(name: "TetherTests", dependencies: ["Tether", "TetherTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "TetherNNTests", dependencies: ["TetherNN", "TetherTestSupport"]),
     ]
 )
