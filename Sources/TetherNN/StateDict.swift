@@ -11,6 +11,13 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
         public var expected: [Int]
         /// The shape in the state dict.
         public var found: [Int]
+
+        /// A mismatch for `key`.
+        public init(key: String, expected: [Int], found: [Int]) {
+            self.key = key
+            self.expected = expected
+            self.found = found
+        }
     }
 
     /// Parameters of the module that the state dict lacks (strict loading only).
@@ -19,6 +26,17 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
     public var unexpectedKeys: [String]
     /// Keys present in both with different shapes.
     public var shapeMismatches: [Mismatch]
+    /// The file the state dict came from, when it came from one.
+    public var file: String?
+
+    /// An error listing what did not fit.
+    public init(missingKeys: [String] = [], unexpectedKeys: [String] = [],
+                shapeMismatches: [Mismatch] = [], file: String? = nil) {
+        self.missingKeys = missingKeys
+        self.unexpectedKeys = unexpectedKeys
+        self.shapeMismatches = shapeMismatches
+        self.file = file
+    }
 
     public var description: String {
         var parts: [String] = []
@@ -31,7 +49,8 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
         for m in shapeMismatches {
             parts.append("shape mismatch for \"\(m.key)\": module has \(m.expected), state dict has \(m.found)")
         }
-        return "cannot load state dict: " + parts.joined(separator: "; ")
+        let source = file.map { " from \($0)" } ?? ""
+        return "cannot load state dict\(source): " + parts.joined(separator: "; ")
     }
 }
 
@@ -81,5 +100,27 @@ extension Module {
             Strided.copy(source, into: parameter.data)
         }
         return (missing, unexpected)
+    }
+}
+
+extension Module {
+    /// Writes the state dict to a safetensors file (F32, written to a temporary file and
+    /// renamed into place), with `{"format": "pt"}` metadata as Hugging Face writes it.
+    public func save(to url: URL, metadata: [String: String] = [:]) throws {
+        try SafeTensors.save(stateDict(), metadata: ["format": "pt"].merging(metadata) { $1 }, to: url)
+    }
+
+    /// Loads parameters from a safetensors file (any float dtype is converted to F32); see
+    /// ``load(stateDict:strict:)``. Errors name the file.
+    @discardableResult
+    public func load(from url: URL, strict: Bool = true) throws
+        -> (missingKeys: [String], unexpectedKeys: [String]) {
+        let tensors = try SafeTensors.load(url)
+        do {
+            return try load(stateDict: tensors, strict: strict)
+        } catch var error as StateDictError {
+            error.file = url.path
+            throw error
+        }
     }
 }

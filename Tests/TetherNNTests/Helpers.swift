@@ -1,3 +1,4 @@
+import Foundation
 import Tether
 @testable import TetherNN
 
@@ -64,4 +65,12 @@ final class TinyTransformer: Module {
         lnF = LayerNorm(dim: dim)
         lmHead = Linear(weight: wte.weight, bias: nil)
     }
+}
+
+/// A new empty directory under the system temporary directory.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("tether-nn-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
 }

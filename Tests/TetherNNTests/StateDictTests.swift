@@ -85,4 +85,36 @@ import Testing
         #expect(bits(b.lnF.bias!) == kept)
         #expect(bits(b.h[1].attn.cAttn.weight) == bits(a.h[1].attn.cAttn.weight))
     }
+
+    @Test func roundTripThroughSafetensors() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("model.safetensors")
+        let a = model(seed: 1), b = model(seed: 2)
+        try a.save(to: url)
+        let file = try SafeTensorsFile(url: url)
+        #expect(file.metadata == ["format": "pt"])
+        #expect(file.names == a.namedParameters().map(\.0).sorted())
+        #expect(try file.shape(of: "h.1.attn.c_attn.weight") == [12, 4])
+        try b.load(from: url)
+        for ((name, x), (_, y)) in zip(a.namedParameters(), b.namedParameters()) {
+            #expect(bits(x) == bits(y), "\(name)")
+        }
+    }
+
+    @Test func loadingAFileThatDoesNotFitNamesTheFile() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("other.safetensors")
+        var rng = RandomGenerator(seed: 1)
+        try TinyTransformer(vocab: 6, dim: 8, layers: 1, rng: &rng).save(to: url)
+        #expect {
+            try model(seed: 2).load(from: url)
+        } throws: { error in
+            let e = error as! StateDictError
+            return e.file == url.path && e.missingKeys.allSatisfy { $0.hasPrefix("h.1.") }
+                && e.shapeMismatches.contains(.init(key: "wte.weight", expected: [6, 4], found: [6, 8]))
+                && e.description.contains(url.path)
+        }
+    }
 }

@@ -54,6 +54,27 @@ func train(_ model: Sequential, _ opt: any Optimizer, _ task: (x: Tensor, y: Ind
         #expect(correct == 64)
     }
 
+    @Test func sgdStateSurvivesAFileRoundTrip() throws {
+        let task = xorTask(count: 16, seed: 5)
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = mlp(hidden: 4, seed: 2)
+        let opt = SGD(model, learningRate: 0.1, momentum: 0.9, nesterov: true)
+        train(model, opt, task, steps: 0..<3, schedule: .constant(0.1))
+        let url = dir.appendingPathComponent("sgd.safetensors")
+        try opt.save(to: url)
+        let other = SGD(model, learningRate: 0.5, momentum: 0.9, nesterov: true)
+        try other.load(from: url)
+        #expect(other.learningRate == 0.1)
+        let a = opt.state(), b = other.state()
+        #expect(a.scalars == b.scalars)
+        #expect(a.tensors.keys.sorted() == b.tensors.keys.sorted() && a.tensors.count == 4)
+        for (key, t) in a.tensors { #expect(bits(t) == bits(b.tensors[key]!), "\(key)") }
+        #expect(throws: OptimizerStateError.wrongOptimizer(expected: "AdamW", found: "SGD")) {
+            try AdamW(model).load(from: url)
+        }
+    }
+
     @Test func sgdMomentumAlsoLearnsXor() {
         let task = xorTask(count: 64, seed: 3)
         let model = mlp(hidden: 16, seed: 7)
@@ -72,19 +93,19 @@ func train(_ model: Sequential, _ opt: any Optimizer, _ task: (x: Tensor, y: Ind
         let straightOpt = AdamW(straight, learningRate: 0, weightDecay: 0.1)
         train(straight, straightOpt, task, steps: 0..<8, schedule: schedule)
 
-        // Interrupted after 4 steps: copy model and optimizer state out, then resume in new objects.
+        // Interrupted after 4 steps: save model and optimizer to files, resume in new objects.
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let first = mlp(hidden: 8, seed: 1)
         let firstOpt = AdamW(first, learningRate: 0, weightDecay: 0.1)
         train(first, firstOpt, task, steps: 0..<4, schedule: schedule)
-        let weights = first.stateDict().mapValues(clone)
-        let saved = firstOpt.state()
-        let state = OptimizerState(tensors: saved.tensors.mapValues(clone),
-                                   scalars: try OptimizerState.scalars(fromMetadata: saved.metadata))
+        try first.save(to: dir.appendingPathComponent("model.safetensors"))
+        try firstOpt.save(to: dir.appendingPathComponent("optimizer.safetensors"))
 
         let resumed = mlp(hidden: 8, seed: 99)
-        try resumed.load(stateDict: weights)
+        try resumed.load(from: dir.appendingPathComponent("model.safetensors"))
         let resumedOpt = AdamW(resumed, learningRate: 0, weightDecay: 0.1)
-        try resumedOpt.load(state: state)
+        try resumedOpt.load(from: dir.appendingPathComponent("optimizer.safetensors"))
         train(resumed, resumedOpt, task, steps: 4..<8, schedule: schedule)
 
         for ((name, a), (_, b)) in zip(straight.namedParameters(), resumed.namedParameters()) {
@@ -92,7 +113,7 @@ func train(_ model: Sequential, _ opt: any Optimizer, _ task: (x: Tensor, y: Ind
         }
         // Without the optimizer state the run diverges, so the comparison above can fail.
         let fresh = mlp(hidden: 8, seed: 99)
-        try fresh.load(stateDict: weights)
+        try fresh.load(from: dir.appendingPathComponent("model.safetensors"))
         train(fresh, AdamW(fresh, learningRate: 0, weightDecay: 0.1), task, steps: 4..<8, schedule: schedule)
         #expect(bits(fresh.parameters()[0]) != bits(straight.parameters()[0]))
     }

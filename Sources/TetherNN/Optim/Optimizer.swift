@@ -24,7 +24,32 @@ extension Optimizer {
     public func zeroGrad() {
         for (_, p) in namedParameters { p.zeroGrad() }
     }
+
+    /// The optimizer's type name, recorded in saved state (`"AdamW"`, `"SGD"`).
+    public var kindName: String { String(describing: type(of: self)) }
+
+    /// Writes ``state()`` to a safetensors file: buffers as tensors, scalars (exactly, as
+    /// decimal text) in the metadata along with `"optimizer"`: ``kindName``.
+    public func save(to url: URL) throws {
+        let state = state()
+        try SafeTensors.save(state.tensors, metadata: state.metadata.merging([optimizerKindKey: kindName]) { $1 },
+                             to: url)
+    }
+
+    /// Restores state written by ``save(to:)``.
+    public func load(from url: URL) throws {
+        let file = try SafeTensorsFile(url: url)
+        var metadata = file.metadata
+        if let found = metadata.removeValue(forKey: optimizerKindKey), found != kindName {
+            throw OptimizerStateError.wrongOptimizer(expected: kindName, found: found)
+        }
+        try load(state: OptimizerState(tensors: try file.tensors(),
+                                       scalars: try OptimizerState.scalars(fromMetadata: metadata)))
+    }
 }
+
+/// Metadata key naming the optimizer type in a saved state file.
+let optimizerKindKey = "optimizer"
 
 /// An optimizer's saved state: buffers keyed `"<parameter>.<buffer>"` and scalars.
 public struct OptimizerState: @unchecked Sendable {
@@ -63,6 +88,8 @@ public enum OptimizerStateError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(key: String, expected: [Int], found: [Int])
     /// A scalar in metadata is not a number.
     case badScalar(key: String, value: String)
+    /// The state was saved by a different kind of optimizer.
+    case wrongOptimizer(expected: String, found: String)
 
     public var description: String {
         switch self {
@@ -72,6 +99,8 @@ public enum OptimizerStateError: Error, CustomStringConvertible, Equatable {
             "optimizer state \"\(key)\" has shape \(found), expected \(expected)"
         case .badScalar(let key, let value):
             "optimizer state scalar \"\(key)\" is not a number: \"\(value)\""
+        case .wrongOptimizer(let expected, let found):
+            "optimizer state was saved by \(found), cannot load it into \(expected)"
         }
     }
 }
