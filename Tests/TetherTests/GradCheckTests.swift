@@ -126,6 +126,20 @@ import TetherTestSupport
         check([a, b]) { Tensor.minimum($0[0], $0[1]) + Tensor.maximum($0[0], $0[1]) * 2 }
     }
 
+    @Test func dropout() {
+        let x = testTensor([4, 6], seed: 29)
+        // The same seed each call gives the same mask, so finite differences see one function.
+        check([x]) { t in
+            var rng = RandomGenerator(seed: 3)
+            return t[0].dropout(p: 0.4, rng: &rng)
+        }
+        var rng = RandomGenerator(seed: 3)
+        let y = Tensor.ones([1000]).dropout(p: 0.25, rng: &rng).scalars()
+        let kept = y.filter { $0 != 0 }
+        #expect(kept.allSatisfy { Swift.abs($0 - 4.0 / 3) < 1e-6 })
+        #expect(Swift.abs(Float(kept.count) / 1000 - 0.75) < 0.05)
+    }
+
     @Test func nonContiguousLeafInputs() {
         // A leaf that is itself a transposed view of its storage.
         let base = testTensor([4, 3], seed: 27, requiresGrad: false)

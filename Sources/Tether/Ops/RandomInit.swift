@@ -33,3 +33,14 @@ extension Tensor {
         return t
     }
 }
+
+extension Tensor {
+    /// Inverted dropout: zeroes each element with probability `p` and scales the rest by
+    /// 1/(1 - p), so the expectation is unchanged. Composite: its gradient is g ⊙ mask/(1 - p).
+    public func dropout(p: Float, rng: inout RandomGenerator) -> Tensor {
+        precondition(p >= 0 && p < 1, "dropout: p \(p) must be in [0, 1)")
+        if p == 0 { return self }
+        let mask = Tensor.bernoulliMask(shape, keep: 1 - p, rng: &rng)
+        return self * Tensor.binaryForward(mask, Tensor(scalar: 1 / (1 - p)), .mul)
+    }
+}

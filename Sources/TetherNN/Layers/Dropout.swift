@@ -26,7 +26,6 @@ public final class Dropout: Module, UnaryLayer {
     /// (…) → (…)
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard isTraining && p > 0 else { return x }
-        let mask = Tensor.bernoulliMask(x.shape, keep: 1 - p, rng: &rng)
-        return x * (mask * (1 / (1 - p)))
+        return x.dropout(p: p, rng: &rng)
     }
 }
