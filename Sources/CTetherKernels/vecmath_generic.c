@@ -42,7 +42,7 @@ void tk_logsumexp_rows_generic(int64_t rows, int64_t cols, const float *x, float
         const float *xr = x + r * cols;
         float m = -INFINITY;
         for (int64_t j = 0; j < cols; j++) m = xr[j] > m ? xr[j] : m;
-        if (m == -INFINITY) { out[r] = -INFINITY; continue; }
+        if (m == -INFINITY || m == INFINITY) { out[r] = m; continue; }
         float s = 0.0f;
         for (int64_t j = 0; j < cols; j++) s += expf(xr[j] - m);
         out[r] = m + logf(s);

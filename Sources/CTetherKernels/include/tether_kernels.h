@@ -63,6 +63,31 @@ float tk_fma_probe(int64_t iters);
 int64_t tk_fma_probe_flops_per_iter(void);
 
 // ---------------------------------------------------------------------------------
+// Kernel tables: every kernel of one ISA. The tk_* functions above and below call the
+// active table; tk_kernels_for_isa lets a caller (tests, benchmarks, a GEMM driver that
+// was handed an ISA) use one ISA's kernels without changing the process-wide choice.
+
+typedef void (*tk_ukernel_fn)(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
+                              int64_t mr, int64_t nr, int accumulate);
+typedef void (*tk_unary_fn)(int64_t n, const float *x, float *y);
+typedef void (*tk_rows_fn)(int64_t rows, int64_t cols, const float *x, float *y);
+
+/// One ISA's kernels: GEMM tile size and micro-kernel, FMA probe, vector math.
+typedef struct {
+    int mr, nr;
+    tk_ukernel_fn ukernel;
+    float (*fma_probe)(int64_t iters);
+    int64_t probe_flops_per_iter;
+    tk_unary_fn vexp, vlog, vtanh, vsigmoid, vgelu_tanh;
+    tk_rows_fn softmax_rows, logsumexp_rows;
+} tk_kernel_table;
+
+/// The active kernel table (never null).
+const tk_kernel_table *tk_kernels(void);
+/// The kernel table of `isa`, or null if this CPU or build cannot run it.
+const tk_kernel_table *tk_kernels_for_isa(tk_isa isa);
+
+// ---------------------------------------------------------------------------------
 // Vector math over contiguous arrays (y may alias x).
 
 void tk_vexp(int64_t n, const float *x, float *y);
