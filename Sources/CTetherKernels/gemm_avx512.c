@@ -10,7 +10,7 @@
 #define TK_AVX512 __attribute__((target("avx512f,fma")))
 
 #ifndef TK_AVX512_MR
-#define TK_AVX512_MR 14
+#define TK_AVX512_MR 8
 #endif
 enum { MR = TK_AVX512_MR, NR = 32 };
 
