@@ -12,13 +12,19 @@ void tk_vtanh_generic(int64_t n, const float *x, float *y) {
     for (int64_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
 }
 void tk_vsigmoid_generic(int64_t n, const float *x, float *y) {
-    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+    for (int64_t i = 0; i < n; i++) {
+        float t = expf(-fabsf(x[i]));  // <= 1: nothing overflows
+        y[i] = (x[i] >= 0 ? 1.0f : t) / (1.0f + t);
+    }
 }
+// 0.5 x (1 + tanh u) written as x sigmoid(2u), which does not cancel for negative x.
 void tk_vgelu_tanh_generic(int64_t n, const float *x, float *y) {
     const float k = 0.7978845608028654f;  // sqrt(2/pi)
     for (int64_t i = 0; i < n; i++) {
         float v = x[i];
-        y[i] = 0.5f * v * (1.0f + tanhf(k * (v + 0.044715f * v * v * v)));
+        float u2 = 2.0f * k * v * (1.0f + 0.044715f * v * v);
+        float t = expf(-fabsf(u2));
+        y[i] = v * (u2 >= 0 ? 1.0f : t) / (1.0f + t);
     }
 }
 void tk_softmax_rows_generic(int64_t rows, int64_t cols, const float *x, float *y) {
