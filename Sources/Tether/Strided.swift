@@ -72,4 +72,20 @@ public enum Strided {
             }
         }
     }
+
+    /// Storage offsets of every element of `shape` (row-major) for each operand's leading
+    /// strides: `[(offset in operand 0, offset in operand 1)]`.
+    public static func offsets(shape: [Int], strides: [[Int]]) -> [(Int, Int)] {
+        let dense = Shape.contiguousStrides(shape)
+        return (0..<Shape.count(shape)).map { i in
+            var a = 0, b = 0, rest = i
+            for d in 0..<shape.count {
+                let q = rest / dense[d]
+                rest %= dense[d]
+                a += q * strides[0][d]
+                b += q * strides[1][d]
+            }
+            return (a, b)
+        }
+    }
 }
