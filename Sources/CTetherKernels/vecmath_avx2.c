@@ -29,6 +29,8 @@ static inline float tk_redsum8(__m256 v) {
 #define TK_FN(name) name##_avx2
 #define VSET _mm256_set1_ps
 #define VLOAD _mm256_loadu_ps
+#define VSTREAM _mm256_stream_ps
+#define VFENCE _mm_sfence
 #define VSTORE _mm256_storeu_ps
 #define VMASKN(n) _mm256_castsi256_ps(tk_mask8(n))
 #define VLOADN(p, n) _mm256_maskload_ps((p), tk_mask8(n))

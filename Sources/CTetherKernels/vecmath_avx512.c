@@ -12,6 +12,8 @@
 #define TK_FN(name) name##_avx512
 #define VSET _mm512_set1_ps
 #define VLOAD _mm512_loadu_ps
+#define VSTREAM _mm512_stream_ps
+#define VFENCE _mm_sfence
 #define VSTORE _mm512_storeu_ps
 #define VMASKN(n) ((__mmask16)((1u << (n)) - 1u))
 #define VLOADN(p, n) _mm512_maskz_loadu_ps(VMASKN(n), (p))

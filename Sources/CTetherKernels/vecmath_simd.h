@@ -2,7 +2,7 @@
 // vecmath_avx512.c define the vocabulary for their ISA and include this file.
 //
 // Required macros: V (float vector), VI (int32 vector), VM (lane mask), VN (lanes),
-// VSET, VLOAD, VSTORE, VLOADN / VSTOREN (first n < VN lanes; others read as 0),
+// VSET, VLOAD, VSTORE, VSTREAM (aligned non-temporal store), VFENCE, VLOADN / VSTOREN (first n < VN lanes; others read as 0),
 // VMASKN(n) (lanes < n), VADD, VSUB, VMUL, VDIV, VFMA(a,b,c)=a*b+c, VFNMA(a,b,c)=c-a*b,
 // VMAX, VMIN (NaN in the second operand passes through), VROUND (to nearest),
 // VABS, VSEL(mask, if_true, if_false), VLT, VLE, VEQ, VNGE (not >=, true for NaN),
@@ -15,6 +15,7 @@
 // log(x < 0) = NaN, NaN in -> NaN out.
 
 #include <math.h>
+#include <stdint.h>
 
 // ln 2 split so that n * LN2_HI is exact for |n| < 2^15.
 #define TK_LN2_HI 0.693359375f
@@ -105,19 +106,46 @@ static inline V TK_FN(gelu_v)(V x) {
     return VMUL(x, TK_FN(sigmoid_v)(u2));
 }
 
+// Outputs at least this many floats long go around the caches (non-temporal stores): they
+// would not stay cached anyway, and a normal store first reads each line it writes.
+#ifndef TK_STREAM_MIN
+#define TK_STREAM_MIN (1 << 20)
+#endif
+
+// y[i] = fn(x[i]) for i in [0, n); vectors through `store` (VSTORE or VSTREAM) from i0 on.
+#define TK_UNARY_RANGE(fn, store, x, y, i0, n)                                 \
+    do {                                                                       \
+        int64_t i_ = (i0);                                                     \
+        for (; i_ + 2 * VN <= (n); i_ += 2 * VN) {                             \
+            V a_ = fn(VLOAD((x) + i_)), b_ = fn(VLOAD((x) + i_ + VN));         \
+            store((y) + i_, a_);                                               \
+            store((y) + i_ + VN, b_);                                          \
+        }                                                                      \
+        for (; i_ < (n); i_ += VN) {                                           \
+            int64_t left_ = (n) - i_;                                          \
+            if (left_ >= VN) store((y) + i_, fn(VLOAD((x) + i_)));             \
+            else VSTOREN((y) + i_, fn(VLOADN((x) + i_, left_)), left_);        \
+        }                                                                      \
+    } while (0)
+
+// Elements before y + head are stored normally so the streamed part starts on a vector
+// boundary (non-temporal stores need aligned addresses).
+static inline int64_t TK_FN(stream_head)(const float *y, int64_t n) {
+    int64_t misaligned = (int64_t)(((uintptr_t)y / sizeof(float)) % VN);
+    int64_t head = misaligned ? VN - misaligned : 0;
+    return head < n ? head : n;
+}
+
 #define TK_UNARY(name, fn)                                                     \
     void TK_FN(name)(int64_t n, const float *x, float *y) {                   \
-        int64_t i = 0;                                                         \
-        for (; i + 2 * VN <= n; i += 2 * VN) {                                 \
-            V a = fn(VLOAD(x + i)), b = fn(VLOAD(x + i + VN));                 \
-            VSTORE(y + i, a);                                                  \
-            VSTORE(y + i + VN, b);                                             \
+        if (n < TK_STREAM_MIN) {                                               \
+            TK_UNARY_RANGE(fn, VSTORE, x, y, 0, n);                            \
+            return;                                                            \
         }                                                                      \
-        for (; i < n; i += VN) {                                               \
-            int64_t left = n - i;                                              \
-            if (left >= VN) VSTORE(y + i, fn(VLOAD(x + i)));                   \
-            else VSTOREN(y + i, fn(VLOADN(x + i, left)), left);                \
-        }                                                                      \
+        int64_t head = TK_FN(stream_head)(y, n);                               \
+        if (head) VSTOREN(y, fn(VLOADN(x, head)), head);                       \
+        TK_UNARY_RANGE(fn, VSTREAM, x, y, head, n);                            \
+        VFENCE();                                                              \
     }
 
 TK_UNARY(tk_vexp, TK_FN(exp_v))
@@ -169,7 +197,20 @@ static inline float TK_FN(row_expsum)(int64_t n, const float *x, float m, float 
     return VREDSUM(VADD(s0, s1));
 }
 
+// y = e^(x - m) * inv over one row, the aligned middle through non-temporal stores.
+static inline void TK_FN(row_scaled_exp_stream)(int64_t n, const float *x, float m, float inv, float *y) {
+    V vm = VSET(m), vi = VSET(inv);
+    int64_t head = TK_FN(stream_head)(y, n), j = 0;
+    if (head) VSTOREN(y, VMUL(TK_FN(exp_v)(VSUB(VLOADN(x, head), vm)), vi), head);
+    for (j = head; j + VN <= n; j += VN) VSTREAM(y + j, VMUL(TK_FN(exp_v)(VSUB(VLOAD(x + j), vm)), vi));
+    if (j < n) VSTOREN(y + j, VMUL(TK_FN(exp_v)(VSUB(VLOADN(x + j, n - j), vm)), vi), n - j);
+}
+
+// Small blocks keep e^(x - m) from the sum pass and rescale it in cache; blocks past
+// TK_STREAM_MIN recompute it in the last pass and stream y out, which saves the read of
+// every output line that a cached store would make.
 void TK_FN(tk_softmax_rows)(int64_t rows, int64_t cols, const float *x, float *y) {
+    const int stream = rows * cols >= TK_STREAM_MIN;
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
@@ -178,11 +219,17 @@ void TK_FN(tk_softmax_rows)(int64_t rows, int64_t cols, const float *x, float *y
             for (int64_t j = 0; j < cols; j++) yr[j] = 0.0f;
             continue;
         }
+        if (stream) {
+            float inv = 1.0f / TK_FN(row_expsum)(cols, xr, m, 0);
+            TK_FN(row_scaled_exp_stream)(cols, xr, m, inv, yr);
+            continue;
+        }
         V inv = VSET(1.0f / TK_FN(row_expsum)(cols, xr, m, yr));
         int64_t j = 0;
         for (; j + VN <= cols; j += VN) VSTORE(yr + j, VMUL(VLOAD(yr + j), inv));
         if (j < cols) VSTOREN(yr + j, VMUL(VLOADN(yr + j, cols - j), inv), cols - j);
     }
+    if (stream) VFENCE();
 }
 
 void TK_FN(tk_logsumexp_rows)(int64_t rows, int64_t cols, const float *x, float *out) {

@@ -132,4 +132,41 @@ import Testing
             }
         }
     }
+
+    /// Outputs of 2^20 floats and more take the non-temporal path (misaligned start, ragged
+    /// end); it must give exactly what the cached path gives piece by piece.
+    @Test(arguments: supportedISAs)
+    func streamingPathsMatchCachedPaths(isa: tk_isa) {
+        let table = tk_kernels_for_isa(isa)!.pointee
+        let n = (1 << 20) + 37
+        let xs = pseudoRandom(n + 1, seed: 9).map { $0 * 20 }
+        var big = [Float](repeating: .nan, count: n + 1)
+        var small = big
+        for fn in [table.vexp, table.vtanh, table.vgelu_tanh] {
+            xs.withUnsafeBufferPointer { px in
+                big.withUnsafeMutableBufferPointer { pb in
+                    fn!(Int64(n), px.baseAddress! + 1, pb.baseAddress! + 1)  // y misaligned
+                }
+                small.withUnsafeMutableBufferPointer { ps in
+                    for start in stride(from: 0, to: n, by: 4099) {
+                        let len = min(4099, n - start)
+                        fn!(Int64(len), px.baseAddress! + 1 + start, ps.baseAddress! + 1 + start)
+                    }
+                }
+            }
+            #expect(big == small || zip(big, small).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+        let cols = 1000, rows = n / cols
+        xs.withUnsafeBufferPointer { px in
+            big.withUnsafeMutableBufferPointer { pb in
+                table.softmax_rows!(Int64(rows), Int64(cols), px.baseAddress! + 1, pb.baseAddress! + 1)
+            }
+            small.withUnsafeMutableBufferPointer { ps in
+                for r in 0..<rows {
+                    table.softmax_rows!(1, Int64(cols), px.baseAddress! + 1 + r * cols, ps.baseAddress! + 1 + r * cols)
+                }
+            }
+        }
+        #expect(Array(big[1...(rows * cols)]) == Array(small[1...(rows * cols)]))
+    }
 }

@@ -85,11 +85,11 @@ extension KernelBench {
         let cols = 8192
         let soft = softmaxBandwidth(rows: floats / cols, cols: cols)
         r.figures.append(("softmax_gbps", soft))
-        r.add("softmax_vs_memcpy", soft / copy, label: "softmax rows x \(cols)",
+        r.add("softmax_vs_memcpy", soft / copy, label: "softmax Tensor op, rows x \(cols)",
               text: String(format: "%8.1f GB/s  %5.1f%% of memcpy", soft, 100 * soft / copy))
         if let norm = layerNormBandwidth(rows: floats / 1024, cols: 1024) {
             r.figures.append(("layernorm_gbps", norm))
-            r.add("layernorm_vs_memcpy", norm / copy, label: "layerNorm rows x 1024",
+            r.add("layernorm_vs_memcpy", norm / copy, label: "layerNorm Tensor op, rows x 1024",
                   text: String(format: "%8.1f GB/s  %5.1f%% of memcpy", norm, 100 * norm / copy))
         } else {
             r.notes.append("layerNorm not measured: no Tensor.layerNorm op in this build")

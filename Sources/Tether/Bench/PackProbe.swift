@@ -2,7 +2,7 @@ import Foundation
 // TEMPORARY: packing throughput probe for tuning.
 extension KernelBench {
     public static func packProbe() {
-        for (ld, lanes, depth, width, laneStride1) in [(1024, 1024, 384, 32, true), (1024, 288, 384, 14, false), (768, 768, 256, 32, true), (4096, 288, 384, 14, true), (768, 768, 384, 32, false)] {
+        for (ld, lanes, depth, width, laneStride1) in [(1024, 288, 384, 8, false), (1040, 288, 384, 8, false), (768, 768, 384, 32, false), (784, 768, 384, 32, false), (4096, 288, 384, 8, true), (4112, 288, 384, 8, true), (1024, 1024, 384, 32, true), (1040, 1024, 384, 32, true)] {
             let src = randomBuffer(ld * 4096), dst = randomBuffer(lanes * depth + 64 * depth)
             let t = bestTime(reps: 20) {
                 if laneStride1 {

@@ -81,8 +81,11 @@ public enum Gemm {
 
 /// Cache blocking for one micro-kernel tile (MR x NR).
 ///
-/// Tuned on Zen 4 (32 KB L1d, 1 MB L2 per core): a KC x NR sliver of B stays in L1 while
-/// the MC x KC block of A streams from L2; the KC x NC panel of B lives in L2/L3.
+/// Measured on Zen 4 (32 KB L1d, 1 MB L2 per core, see README-KERNELS.md): KC = 512 and
+/// MC = 256 were best of KC 256-768 x MC 128-420; NC mattered little between 1024 and 3072.
+/// The packed A block (MC x KC, 512 KB) sits in L2, a B sliver (KC x NR) is reused from
+/// L1/L2 across the A slivers, and the B panel (KC x NC) streams from L3.
+/// TETHER_GEMM_KC / _MC / _NC override them (read once) for tuning on other machines.
 struct GemmBlocking {
     var mr: Int, nr: Int
     /// Depth of a packed block.
@@ -95,15 +98,16 @@ struct GemmBlocking {
     init(_ t: tk_kernel_table) {
         mr = Int(t.mr)
         nr = Int(t.nr)
-        kc = GemmBlocking.env("TETHER_GEMM_KC") ?? 384
-        mc = (GemmBlocking.env("TETHER_GEMM_MC") ?? 288) / mr * mr
-        mc = max(mr, mc)
-        nc = max(nr, (GemmBlocking.env("TETHER_GEMM_NC") ?? 3072) / nr * nr)
+        kc = max(1, GemmBlocking.overrides.kc ?? 512)
+        mc = max(mr, (GemmBlocking.overrides.mc ?? 256) / mr * mr)
+        nc = max(nr, (GemmBlocking.overrides.nc ?? 3072) / nr * nr)
     }
 
-    static func env(_ name: String) -> Int? {
-        ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
-    }
+    private static let overrides: (kc: Int?, mc: Int?, nc: Int?) = {
+        let env = ProcessInfo.processInfo.environment
+        return (env["TETHER_GEMM_KC"].flatMap { Int($0) }, env["TETHER_GEMM_MC"].flatMap { Int($0) },
+                env["TETHER_GEMM_NC"].flatMap { Int($0) })
+    }()
 }
 
 /// One GEMM call's operands and plan; `runTask` computes one rectangle of C.
