@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 // ln 2 split so that n * LN2_HI is exact for |n| < 2^15.
 #define TK_LN2_HI 0.693359375f
@@ -197,20 +198,20 @@ static inline float TK_FN(row_expsum)(int64_t n, const float *x, float m, float 
     return VREDSUM(VADD(s0, s1));
 }
 
-// y = e^(x - m) * inv over one row, the aligned middle through non-temporal stores.
-static inline void TK_FN(row_scaled_exp_stream)(int64_t n, const float *x, float m, float inv, float *y) {
-    V vm = VSET(m), vi = VSET(inv);
+// y = t * inv over one row, the aligned middle through non-temporal stores.
+static inline void TK_FN(row_scale_stream)(int64_t n, const float *t, float inv, float *y) {
+    V vi = VSET(inv);
     int64_t head = TK_FN(stream_head)(y, n), j = 0;
-    if (head) VSTOREN(y, VMUL(TK_FN(exp_v)(VSUB(VLOADN(x, head), vm)), vi), head);
-    for (j = head; j + VN <= n; j += VN) VSTREAM(y + j, VMUL(TK_FN(exp_v)(VSUB(VLOAD(x + j), vm)), vi));
-    if (j < n) VSTOREN(y + j, VMUL(TK_FN(exp_v)(VSUB(VLOADN(x + j, n - j), vm)), vi), n - j);
+    if (head) VSTOREN(y, VMUL(VLOADN(t, head), vi), head);
+    for (j = head; j + VN <= n; j += VN) VSTREAM(y + j, VMUL(VLOAD(t + j), vi));
+    if (j < n) VSTOREN(y + j, VMUL(VLOADN(t + j, n - j), vi), n - j);
 }
 
-// Small blocks keep e^(x - m) from the sum pass and rescale it in cache; blocks past
-// TK_STREAM_MIN recompute it in the last pass and stream y out, which saves the read of
-// every output line that a cached store would make.
+// Small blocks keep e^(x - m) in y and rescale it there, in cache. Blocks past
+// TK_STREAM_MIN keep it in a row-sized scratch buffer instead and stream the scaled row
+// out, which saves the read of every output line that a cached store would make.
 void TK_FN(tk_softmax_rows)(int64_t rows, int64_t cols, const float *x, float *y) {
-    const int stream = rows * cols >= TK_STREAM_MIN;
+    float *scratch = rows * cols >= TK_STREAM_MIN ? (float *)malloc((size_t)cols * sizeof(float)) : 0;
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
@@ -219,9 +220,9 @@ void TK_FN(tk_softmax_rows)(int64_t rows, int64_t cols, const float *x, float *y
             for (int64_t j = 0; j < cols; j++) yr[j] = 0.0f;
             continue;
         }
-        if (stream) {
-            float inv = 1.0f / TK_FN(row_expsum)(cols, xr, m, 0);
-            TK_FN(row_scaled_exp_stream)(cols, xr, m, inv, yr);
+        if (scratch) {
+            float inv = 1.0f / TK_FN(row_expsum)(cols, xr, m, scratch);
+            TK_FN(row_scale_stream)(cols, scratch, inv, yr);
             continue;
         }
         V inv = VSET(1.0f / TK_FN(row_expsum)(cols, xr, m, yr));
@@ -229,7 +230,10 @@ void TK_FN(tk_softmax_rows)(int64_t rows, int64_t cols, const float *x, float *y
         for (; j + VN <= cols; j += VN) VSTORE(yr + j, VMUL(VLOAD(yr + j), inv));
         if (j < cols) VSTOREN(yr + j, VMUL(VLOADN(yr + j, cols - j), inv), cols - j);
     }
-    if (stream) VFENCE();
+    if (scratch) {
+        VFENCE();
+        free(scratch);
+    }
 }
 
 void TK_FN(tk_logsumexp_rows)(int64_t rows, int64_t cols, const float *x, float *out) {

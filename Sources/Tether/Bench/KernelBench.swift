@@ -77,16 +77,18 @@ public enum KernelBench {
     }
 
     /// GFLOP/s of one GEMM case on `threads` threads with the active ISA.
-    public static func gemm(_ g: GemmCase, threads: Int) -> Double {
+    /// `forceThreads` splits even problems below `Gemm.parallelFlops` (break-even runs).
+    public static func gemm(_ g: GemmCase, threads: Int, forceThreads: Bool = false) -> Double {
         let a = randomBuffer(g.m * g.k), b = randomBuffer(g.k * g.n), c = randomBuffer(g.m * g.n)
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
         // A stored m x k (row-major) or k x m (read transposed); likewise B.
         let (rsA, csA) = g.transA ? (1, g.m) : (g.k, 1)
         let (rsB, csB) = g.transB ? (1, g.k) : (g.n, 1)
-        let t = bestTime(reps: 4, minSeconds: 0.3) {
+        let t = bestTime(reps: 4, minSeconds: forceThreads ? 0.1 : 0.3) {
             Gemm.sgemm(m: g.m, n: g.n, k: g.k, a: a, rowStrideA: rsA, colStrideA: csA,
                        b: b, rowStrideB: rsB, colStrideB: csB, c: c, ldc: g.n,
-                       accumulate: false, isa: tk_active_isa(), threads: threads)
+                       accumulate: false, isa: tk_active_isa(), threads: threads,
+                       parallelFlops: forceThreads ? 0 : Gemm.parallelFlops)
         }
         return 2.0 * Double(g.m) * Double(g.n) * Double(g.k) / t / 1e9
     }
@@ -143,5 +145,17 @@ extension KernelBench {
         let w = Tensor.ones([cols]), b = Tensor.zeros([cols])
         let t = bestTime(reps: 5) { _ = x.layerNorm(weight: w, bias: b, eps: 1e-5) }
         return 8.0 * Double(rows * cols) / t / 1e9
+    }
+}
+
+extension KernelBench {
+    /// GFLOP/s of square GEMMs (n x n x n) on one thread and on `threads` threads, for the
+    /// sizes that decide `Gemm.parallelFlops`. The threshold itself is bypassed here.
+    public static func gemmBreakEven(sizes: [Int] = [16, 24, 32, 48, 64, 80, 96, 128, 160, 192, 256],
+                                     threads: Int) -> [(n: Int, one: Double, all: Double)] {
+        sizes.map { n in
+            let g = GemmCase(name: "", m: n, n: n, k: n, transA: false, transB: false)
+            return (n, gemm(g, threads: 1, forceThreads: true), gemm(g, threads: threads, forceThreads: true))
+        }
     }
 }

@@ -21,34 +21,38 @@ public enum Gemm {
         run(m: m, n: n, k: k, a: a, rowStrideA: rowStrideA, colStrideA: colStrideA,
             b: b, rowStrideB: rowStrideB, colStrideB: colStrideB, c: c, ldc: ldc,
             accumulate: accumulate, threads: parallel ? ThreadPool.shared.threadCount : 1,
-            kernels: tk_kernels())
+            parallelFlops: parallelFlops, kernels: tk_kernels())
     }
 
     /// The same GEMM with the kernels of `isa` instead of the active ones (tests,
-    /// benchmarks); `threads` caps the tasks (nil: the pool's thread count).
+    /// benchmarks); `threads` caps the tasks (nil: the pool's thread count) and problems
+    /// under `parallelFlops` floating-point operations stay on one thread.
     public static func sgemm(m: Int, n: Int, k: Int,
                              a: UnsafePointer<Float>, rowStrideA: Int, colStrideA: Int,
                              b: UnsafePointer<Float>, rowStrideB: Int, colStrideB: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int,
-                             accumulate: Bool, isa: tk_isa, threads: Int? = nil) {
+                             accumulate: Bool, isa: tk_isa, threads: Int? = nil,
+                             parallelFlops: Int = Gemm.parallelFlops) {
         guard let kernels = tk_kernels_for_isa(isa) else {
             preconditionFailure("sgemm: ISA \(String(cString: tk_isa_name(isa))) is not supported here")
         }
         run(m: m, n: n, k: k, a: a, rowStrideA: rowStrideA, colStrideA: colStrideA,
             b: b, rowStrideB: rowStrideB, colStrideB: colStrideB, c: c, ldc: ldc,
             accumulate: accumulate, threads: threads ?? ThreadPool.shared.threadCount,
-            kernels: kernels)
+            parallelFlops: parallelFlops, kernels: kernels)
     }
 
-    /// Below this many floating-point operations a GEMM stays on one thread: waking the
-    /// pool and packing twice costs more than it saves (measured: see README-KERNELS.md).
-    static let parallelFlops = 1 << 21
+    /// Below this many floating-point operations a GEMM stays on one thread: handing work
+    /// to the pool and packing twice costs more than it saves. Measured with
+    /// `tether bench kernels --break-even` on 2 Zen 4 cores: 2 threads lose at 32^3
+    /// (0.07 MFLOP), break even near 48^3 and win 1.3-1.5x from 64^3 (0.5 MFLOP) up.
+    public static let parallelFlops = 1 << 19
 
     private static func run(m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, rowStrideA: Int, colStrideA: Int,
                             b: UnsafePointer<Float>, rowStrideB: Int, colStrideB: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int,
-                            accumulate: Bool, threads: Int,
+                            accumulate: Bool, threads: Int, parallelFlops: Int,
                             kernels: UnsafePointer<tk_kernel_table>) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
         precondition(m <= 1 || ldc >= n, "sgemm: ldc \(ldc) < n \(n)")

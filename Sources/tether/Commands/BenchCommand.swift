@@ -28,6 +28,9 @@ struct BenchCommand: ParsableCommand {
         @Flag(help: "Small buffers and three GEMMs only (a smoke test, not a measurement).")
         var quick = false
 
+        @Flag(help: "Instead: square GEMMs on one thread and on all, to place the parallel threshold.")
+        var breakEven = false
+
         func validate() throws {
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
             if let isa, Self.isaNamed(isa) == nil {
@@ -45,6 +48,15 @@ struct BenchCommand: ParsableCommand {
             if let threads { setenv("TETHER_NUM_THREADS", String(threads), 1) }
             if let isa, let chosen = Self.isaNamed(isa), tk_set_isa(chosen) == 0 {
                 throw ValidationError("this CPU cannot run the \(isa) kernels")
+            }
+            if breakEven {
+                let threads = ThreadPool.shared.threadCount
+                print("n (GEMM n x n x n)   MFLOP   1 thread GFLOP/s   \(threads) threads GFLOP/s")
+                for row in KernelBench.gemmBreakEven(threads: threads) {
+                    let mflop = 2.0 * Double(row.n * row.n * row.n) / 1e6
+                    print(String(format: "%18d %7.2f %18.1f %19.1f", row.n, mflop, row.one, row.all))
+                }
+                return
             }
             let report = KernelBench.run(quick: quick)
             print(json ? report.json() : report.table(), terminator: json ? "\n" : "")
