@@ -47,10 +47,10 @@ public struct KernelBenchReport: Sendable {
 }
 
 extension KernelBench {
-    /// Runs every measurement with the active ISA and the shared pool.
-    /// `quick` uses smaller memory buffers (for tests of the command itself).
-    public static func run(quick: Bool = false) -> KernelBenchReport {
-        if ProcessInfo.processInfo.environment["TETHER_PACK_PROBE"] != nil { packProbe() }
+    /// Runs every measurement with the active ISA and the shared pool. `quick` uses small
+    /// memory buffers and three GEMMs (a smoke test); `gemmFilter` keeps only the GEMM cases
+    /// whose name contains it ("" for none).
+    public static func run(quick: Bool = false, gemmFilter: String? = nil) -> KernelBenchReport {
         let threads = ThreadPool.shared.threadCount
         var r = KernelBenchReport(isa: String(cString: tk_isa_name(tk_active_isa())), threads: threads)
 
@@ -63,9 +63,8 @@ extension KernelBench {
 
         r.lines.append(("GEMM C(MxN) = A(MxK)·B(KxN), shapes MxNxK; dA = dC·Bᵀ, dB = Aᵀ·dC", ""))
         var worst = Double.infinity
-        let only = ProcessInfo.processInfo.environment["TETHER_BENCH_GEMM"]
         for g in quick ? Array(gemmCases().prefix(3)) : gemmCases() {
-            if let only, !g.name.contains(only) { continue }
+            if let gemmFilter, gemmFilter.isEmpty || !g.name.contains(gemmFilter) { continue }
             let gflops = gemm(g, threads: threads)
             let fraction = gflops / all
             worst = min(worst, fraction)
@@ -74,8 +73,10 @@ extension KernelBench {
             r.add(key + "_peak_fraction", fraction, label: g.name,
                   text: String(format: "%8.1f GFLOP/s  %5.1f%% of FMA peak", gflops, 100 * fraction))
         }
-        r.add("gemm_peak_fraction", worst, label: "worst GEMM / FMA peak",
-              text: String(format: "%5.1f%%", 100 * worst))
+        if worst.isFinite {
+            r.add("gemm_peak_fraction", worst, label: "worst GEMM / FMA peak",
+                  text: String(format: "%5.1f%%", 100 * worst))
+        }
 
         r.lines.append(("Memory-bound (GB/s = bytes read + written / time)", ""))
         let floats = quick ? 1 << 20 : 1 << 25

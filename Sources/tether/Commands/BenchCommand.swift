@@ -28,6 +28,9 @@ struct BenchCommand: ParsableCommand {
         @Flag(help: "Small buffers and three GEMMs only (a smoke test, not a measurement).")
         var quick = false
 
+        @Option(help: "Only the GEMM cases whose name contains this (e.g. 'dA', '4096x768'; '' for none).")
+        var gemm: String?
+
         @Flag(help: "Instead: square GEMMs on one thread and on all, to place the parallel threshold.")
         var breakEven = false
 
@@ -58,7 +61,7 @@ struct BenchCommand: ParsableCommand {
                 }
                 return
             }
-            let report = KernelBench.run(quick: quick)
+            let report = KernelBench.run(quick: quick, gemmFilter: gemm)
             print(json ? report.json() : report.table(), terminator: json ? "\n" : "")
         }
     }
