@@ -125,3 +125,7 @@ void tk_softmax_rows(int64_t rows, int64_t cols, const float *x, float *y) {
 void tk_logsumexp_rows(int64_t rows, int64_t cols, const float *x, float *out) {
     kernels()->logsumexp_rows(rows, cols, x, out);
 }
+void tk_norm_rows(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                  float eps, int rms, float *y, float *mean, float *rstd) {
+    kernels()->norm_rows(rows, cols, x, w, b, eps, rms, y, mean, rstd);
+}

@@ -84,6 +84,8 @@ void tk_vsigmoid_avx2(int64_t n, const float *x, float *y);
 void tk_vgelu_tanh_avx2(int64_t n, const float *x, float *y);
 void tk_softmax_rows_avx2(int64_t rows, int64_t cols, const float *x, float *y);
 void tk_logsumexp_rows_avx2(int64_t rows, int64_t cols, const float *x, float *out);
+void tk_norm_rows_avx2(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                       float eps, int rms, float *y, float *mean, float *rstd);
 
 const tk_kernel_table tk_table_avx2 = {
     .mr = MR, .nr = NR, .ukernel = ukernel_avx2,
@@ -91,5 +93,6 @@ const tk_kernel_table tk_table_avx2 = {
     .vexp = tk_vexp_avx2, .vlog = tk_vlog_avx2, .vtanh = tk_vtanh_avx2,
     .vsigmoid = tk_vsigmoid_avx2, .vgelu_tanh = tk_vgelu_tanh_avx2,
     .softmax_rows = tk_softmax_rows_avx2, .logsumexp_rows = tk_logsumexp_rows_avx2,
+    .norm_rows = tk_norm_rows_avx2,
 };
 #endif

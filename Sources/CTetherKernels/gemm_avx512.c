@@ -89,6 +89,8 @@ void tk_vsigmoid_avx512(int64_t n, const float *x, float *y);
 void tk_vgelu_tanh_avx512(int64_t n, const float *x, float *y);
 void tk_softmax_rows_avx512(int64_t rows, int64_t cols, const float *x, float *y);
 void tk_logsumexp_rows_avx512(int64_t rows, int64_t cols, const float *x, float *out);
+void tk_norm_rows_avx512(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                       float eps, int rms, float *y, float *mean, float *rstd);
 
 const tk_kernel_table tk_table_avx512 = {
     .mr = MR, .nr = NR, .ukernel = ukernel_avx512,
@@ -96,5 +98,6 @@ const tk_kernel_table tk_table_avx512 = {
     .vexp = tk_vexp_avx512, .vlog = tk_vlog_avx512, .vtanh = tk_vtanh_avx512,
     .vsigmoid = tk_vsigmoid_avx512, .vgelu_tanh = tk_vgelu_tanh_avx512,
     .softmax_rows = tk_softmax_rows_avx512, .logsumexp_rows = tk_logsumexp_rows_avx512,
+    .norm_rows = tk_norm_rows_avx512,
 };
 #endif

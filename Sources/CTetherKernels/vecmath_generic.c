@@ -54,3 +54,21 @@ void tk_logsumexp_rows_generic(int64_t rows, int64_t cols, const float *x, float
         out[r] = m + logf(s);
     }
 }
+void tk_norm_rows_generic(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                          float eps, int rms, float *y, float *mean, float *rstd) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float mu = 0.0f, v = 0.0f;
+        if (!rms) {
+            for (int64_t j = 0; j < cols; j++) mu += xr[j];
+            mu /= (float)cols;
+        }
+        for (int64_t j = 0; j < cols; j++) v += (xr[j] - mu) * (xr[j] - mu);
+        float rs = 1.0f / sqrtf(v / (float)cols + eps);
+        mean[r] = mu;
+        rstd[r] = rs;
+        for (int64_t j = 0; j < cols; j++)
+            yr[j] = (xr[j] - mu) * rs * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
+    }
+}

@@ -247,3 +247,63 @@ void TK_FN(tk_logsumexp_rows)(int64_t rows, int64_t cols, const float *x, float 
         out[r] = m + logf(TK_FN(row_expsum)(cols, xr, m, 0));
     }
 }
+
+// Sum of x[0:n], two accumulators.
+static inline float TK_FN(row_sum)(int64_t n, const float *x) {
+    V s0 = VSET(0.0f), s1 = s0;
+    int64_t i = 0;
+    for (; i + 2 * VN <= n; i += 2 * VN) {
+        s0 = VADD(s0, VLOAD(x + i));
+        s1 = VADD(s1, VLOAD(x + i + VN));
+    }
+    for (; i < n; i += VN) s0 = VADD(s0, VLOADN(x + i, n - i < VN ? n - i : VN));
+    return VREDSUM(VADD(s0, s1));
+}
+
+// Sum of (x - mu)^2 over x[0:n].
+static inline float TK_FN(row_sqdev)(int64_t n, const float *x, float mu) {
+    V vm = VSET(mu), s0 = VSET(0.0f), s1 = s0;
+    int64_t i = 0;
+    for (; i + 2 * VN <= n; i += 2 * VN) {
+        V d0 = VSUB(VLOAD(x + i), vm), d1 = VSUB(VLOAD(x + i + VN), vm);
+        s0 = VFMA(d0, d0, s0);
+        s1 = VFMA(d1, d1, s1);
+    }
+    for (; i < n; i += VN) {
+        int64_t left = n - i < VN ? n - i : VN;
+        V d = VSEL(VMASKN(left), VSUB(VLOADN(x + i, left), vm), VSET(0.0f));
+        s0 = VFMA(d, d, s0);
+    }
+    return VREDSUM(VADD(s0, s1));
+}
+
+// One vector of a normalised row, (x - mu) rs w + b: all VN lanes, or the first `lanes`.
+#define TK_NORM_FULL(x, j, vm, vr, w, b)                                                  \
+    VFMA(VMUL(VSUB(VLOAD((x) + (j)), vm), vr), (w) ? VLOAD((w) + (j)) : VSET(1.0f),      \
+         (b) ? VLOAD((b) + (j)) : VSET(0.0f))
+#define TK_NORM_V(x, j, vm, vr, w, b, lanes)                                              \
+    VFMA(VMUL(VSUB(VLOADN((x) + (j), lanes), vm), vr), (w) ? VLOADN((w) + (j), lanes) : VSET(1.0f), \
+         (b) ? VLOADN((b) + (j), lanes) : VSET(0.0f))
+
+void TK_FN(tk_norm_rows)(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                         float eps, int rms, float *y, float *mean, float *rstd) {
+    const int stream = rows * cols >= TK_STREAM_MIN;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float mu = rms ? 0.0f : TK_FN(row_sum)(cols, xr) / (float)cols;
+        float rs = 1.0f / sqrtf(TK_FN(row_sqdev)(cols, xr, mu) / (float)cols + eps);
+        mean[r] = mu;
+        rstd[r] = rs;
+        V vm = VSET(mu), vr = VSET(rs);
+        int64_t head = stream ? TK_FN(stream_head)(yr, cols) : 0, j = 0;
+        if (head) VSTOREN(yr, TK_NORM_V(xr, 0, vm, vr, w, b, head), head);
+        for (j = head; j + VN <= cols; j += VN) {
+            V v = TK_NORM_FULL(xr, j, vm, vr, w, b);
+            if (stream) VSTREAM(yr + j, v);
+            else VSTORE(yr + j, v);
+        }
+        if (j < cols) VSTOREN(yr + j, TK_NORM_V(xr, j, vm, vr, w, b, cols - j), cols - j);
+    }
+    if (stream) VFENCE();
+}

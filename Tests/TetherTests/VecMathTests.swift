@@ -169,4 +169,41 @@ import Testing
         }
         #expect(Array(big[1...(rows * cols)]) == Array(small[1...(rows * cols)]))
     }
+
+    /// LayerNorm / RMSNorm rows against a Double reference, with and without w and b,
+    /// on widths around the vector length; mean and rstd come out for the backward.
+    @Test(arguments: supportedISAs)
+    func normRows(isa: tk_isa) {
+        let table = tk_kernels_for_isa(isa)!.pointee
+        for cols in [1, 7, 16, 33, 1024] {
+            let rows = 3
+            let x = pseudoRandom(rows * cols, seed: UInt32(cols)).map { $0 * 4 + 3 }
+            let w = pseudoRandom(cols, seed: 7), b = pseudoRandom(cols, seed: 8)
+            for rms in [Int32(0), 1] {
+                for affine in [false, true] {
+                    var y = [Float](repeating: .nan, count: rows * cols)
+                    var mean = [Float](repeating: .nan, count: rows), rstd = mean
+                    w.withUnsafeBufferPointer { pw in
+                        b.withUnsafeBufferPointer { pb in
+                            table.norm_rows!(Int64(rows), Int64(cols), x, affine ? pw.baseAddress : nil,
+                                             affine ? pb.baseAddress : nil, 1e-5, rms, &y, &mean, &rstd)
+                        }
+                    }
+                    for r in 0..<rows {
+                        let row = (0..<cols).map { Double(x[r * cols + $0]) }
+                        let mu = rms == 1 ? 0 : row.reduce(0, +) / Double(cols)
+                        let v = row.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(cols)
+                        let rs = 1 / (v + 1e-5).squareRoot()
+                        #expect(abs(Double(mean[r]) - mu) <= 1e-5 * max(1, abs(mu)))
+                        #expect(abs(Double(rstd[r]) - rs) <= 1e-5 * rs)
+                        for j in 0..<cols {
+                            let want = (row[j] - mu) * rs * (affine ? Double(w[j]) : 1) + (affine ? Double(b[j]) : 0)
+                            let got = Double(y[r * cols + j])
+                            #expect(abs(got - want) <= 2e-5 * max(1, abs(want)), "norm[\(r), \(j)] cols \(cols) rms \(rms)")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

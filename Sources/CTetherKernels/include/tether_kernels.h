@@ -74,6 +74,8 @@ typedef void (*tk_ukernel_fn)(int64_t k, const float *a, const float *b, float *
                               int64_t mr, int64_t nr, int accumulate);
 typedef void (*tk_unary_fn)(int64_t n, const float *x, float *y);
 typedef void (*tk_rows_fn)(int64_t rows, int64_t cols, const float *x, float *y);
+typedef void (*tk_norm_fn)(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                           float eps, int rms, float *y, float *mean, float *rstd);
 
 /// One ISA's kernels: GEMM tile size and micro-kernel, FMA probe, vector math.
 typedef struct {
@@ -83,6 +85,7 @@ typedef struct {
     int64_t probe_flops_per_iter;
     tk_unary_fn vexp, vlog, vtanh, vsigmoid, vgelu_tanh;
     tk_rows_fn softmax_rows, logsumexp_rows;
+    tk_norm_fn norm_rows;
 } tk_kernel_table;
 
 /// The active kernel table (never null).
@@ -104,6 +107,12 @@ void tk_vgelu_tanh(int64_t n, const float *x, float *y);
 void tk_softmax_rows(int64_t rows, int64_t cols, const float *x, float *y);
 /// Row-wise log-sum-exp of a contiguous (rows, cols) block into out[rows].
 void tk_logsumexp_rows(int64_t rows, int64_t cols, const float *x, float *out);
+/// LayerNorm (rms = 0) or RMSNorm (rms = 1) of each row of a contiguous (rows, cols) block:
+/// y = (x - mean) * rstd * w + b with rstd = 1 / sqrt(var + eps) (RMSNorm: mean = 0, no b).
+/// w and b may be null (1 and 0); mean[rows] and rstd[rows] are written for the backward.
+/// Two passes over each row for the statistics (accurate variance), one to write y.
+void tk_norm_rows(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                  float eps, int rms, float *y, float *mean, float *rstd);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,9 @@ extension KernelBench {
         r.add("fma_peak_1core_gflops", one, label: "1 core", text: String(format: "%8.1f GFLOP/s", one))
         r.add("fma_peak_gflops", all, label: "all \(threads) threads",
               text: String(format: "%8.1f GFLOP/s", all))
+        if threads > 1 && all < 0.85 * Double(threads) * one {
+            r.notes.append(String(format: "all-thread FMA peak is %.2fx one core with %d threads: other processes share the cores, so every figure of this run is suspect", all / one, threads))
+        }
 
         r.lines.append(("GEMM C(MxN) = A(MxK)·B(KxN), shapes MxNxK; dA = dC·Bᵀ, dB = Aᵀ·dC", ""))
         var worst = Double.infinity
