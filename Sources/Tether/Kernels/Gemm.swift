@@ -86,9 +86,10 @@ public enum Gemm {
 /// Cache blocking for one micro-kernel tile (MR x NR).
 ///
 /// Measured on Zen 4 (32 KB L1d, 1 MB L2 per core, see README-KERNELS.md): KC = 512 and
-/// MC = 256 were best of KC 256-768 x MC 128-420; NC mattered little between 1024 and 3072.
-/// The packed A block (MC x KC, 512 KB) sits in L2, a B sliver (KC x NR) is reused from
-/// L1/L2 across the A slivers, and the B panel (KC x NC) streams from L3.
+/// MC = 256 were best of KC 256-768 x MC 128-420. NC = 768 beat 3072 on wide C (dA
+/// 256x4096x768: 84% vs 77% on one core) and tied elsewhere: an MC x NC block of C (768 KB)
+/// then stays in L2 from one KC step to the next. The packed A block (MC x KC, 512 KB)
+/// sits in L2 and a B sliver (KC x NR) is reused from L1/L2 across the A slivers.
 /// TETHER_GEMM_KC / _MC / _NC override them (read once) for tuning on other machines.
 struct GemmBlocking {
     var mr: Int, nr: Int
@@ -104,7 +105,7 @@ struct GemmBlocking {
         nr = Int(t.nr)
         kc = max(1, GemmBlocking.overrides.kc ?? 512)
         mc = max(mr, (GemmBlocking.overrides.mc ?? 256) / mr * mr)
-        nc = max(nr, (GemmBlocking.overrides.nc ?? 3072) / nr * nr)
+        nc = max(nr, (GemmBlocking.overrides.nc ?? 768) / nr * nr)
     }
 
     private static let overrides: (kc: Int?, mc: Int?, nc: Int?) = {
