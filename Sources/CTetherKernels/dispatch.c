@@ -6,7 +6,7 @@
 #include <immintrin.h>
 #endif
 
-static const tk_kernel_table *table_for_isa(tk_isa isa) {
+static const tk_kernel_table *table_for(tk_isa isa) {
     switch (isa) {
 #if defined(__x86_64__)
     case TK_ISA_AVX512: return &tk_table_avx512;
@@ -17,12 +17,6 @@ static const tk_kernel_table *table_for_isa(tk_isa isa) {
 #endif
     default: return &tk_table_generic;
     }
-}
-
-// PLACEHOLDER guard while some variants are unwritten: an empty table falls back to C.
-static const tk_kernel_table *table_for(tk_isa isa) {
-    const tk_kernel_table *t = table_for_isa(isa);
-    return t->ukernel ? t : &tk_table_generic;
 }
 
 int tk_isa_supported(tk_isa isa) {
@@ -79,6 +73,12 @@ static inline const tk_kernel_table *kernels(void) {
     return table;
 }
 
+const tk_kernel_table *tk_kernels(void) { return kernels(); }
+
+const tk_kernel_table *tk_kernels_for_isa(tk_isa isa) {
+    return tk_isa_supported(isa) ? table_for(isa) : 0;
+}
+
 tk_isa tk_active_isa(void) {
     kernels();
     return (tk_isa)active;
@@ -124,4 +124,8 @@ void tk_softmax_rows(int64_t rows, int64_t cols, const float *x, float *y) {
 }
 void tk_logsumexp_rows(int64_t rows, int64_t cols, const float *x, float *out) {
     kernels()->logsumexp_rows(rows, cols, x, out);
+}
+void tk_norm_rows(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                  float eps, int rms, float *y, float *mean, float *rstd) {
+    kernels()->norm_rows(rows, cols, x, w, b, eps, rms, y, mean, rstd);
 }

@@ -31,6 +31,8 @@ void tk_vsigmoid_generic(int64_t n, const float *x, float *y);
 void tk_vgelu_tanh_generic(int64_t n, const float *x, float *y);
 void tk_softmax_rows_generic(int64_t rows, int64_t cols, const float *x, float *y);
 void tk_logsumexp_rows_generic(int64_t rows, int64_t cols, const float *x, float *out);
+void tk_norm_rows_generic(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                          float eps, int rms, float *y, float *mean, float *rstd);
 
 const tk_kernel_table tk_table_generic = {
     .mr = MR, .nr = NR, .ukernel = ukernel_generic,
@@ -38,4 +40,5 @@ const tk_kernel_table tk_table_generic = {
     .vexp = tk_vexp_generic, .vlog = tk_vlog_generic, .vtanh = tk_vtanh_generic,
     .vsigmoid = tk_vsigmoid_generic, .vgelu_tanh = tk_vgelu_tanh_generic,
     .softmax_rows = tk_softmax_rows_generic, .logsumexp_rows = tk_logsumexp_rows_generic,
+    .norm_rows = tk_norm_rows_generic,
 };

@@ -5,5 +5,6 @@ import Tether
 struct TetherCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tether",
-        abstract: "Align language models on a CPU, in Swift.")
+        abstract: "Align language models on a CPU, in Swift.",
+        subcommands: [BenchCommand.self])
 }

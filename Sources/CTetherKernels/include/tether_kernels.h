@@ -38,6 +38,9 @@ static inline void tk_cpu_relax(void) {
 #endif
 }
 
+/// Prefetches the cache line holding `p` for reading (a hint: never faults, any address).
+static inline void tk_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 /// Sets flush-to-zero and denormals-are-zero for the calling thread (once per thread).
 /// Denormals made training 3.5x slower once the loss neared zero.
 void tk_enable_flush_denormals(void);
@@ -63,6 +66,34 @@ float tk_fma_probe(int64_t iters);
 int64_t tk_fma_probe_flops_per_iter(void);
 
 // ---------------------------------------------------------------------------------
+// Kernel tables: every kernel of one ISA. The tk_* functions above and below call the
+// active table; tk_kernels_for_isa lets a caller (tests, benchmarks, a GEMM driver that
+// was handed an ISA) use one ISA's kernels without changing the process-wide choice.
+
+typedef void (*tk_ukernel_fn)(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
+                              int64_t mr, int64_t nr, int accumulate);
+typedef void (*tk_unary_fn)(int64_t n, const float *x, float *y);
+typedef void (*tk_rows_fn)(int64_t rows, int64_t cols, const float *x, float *y);
+typedef void (*tk_norm_fn)(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                           float eps, int rms, float *y, float *mean, float *rstd);
+
+/// One ISA's kernels: GEMM tile size and micro-kernel, FMA probe, vector math.
+typedef struct {
+    int mr, nr;
+    tk_ukernel_fn ukernel;
+    float (*fma_probe)(int64_t iters);
+    int64_t probe_flops_per_iter;
+    tk_unary_fn vexp, vlog, vtanh, vsigmoid, vgelu_tanh;
+    tk_rows_fn softmax_rows, logsumexp_rows;
+    tk_norm_fn norm_rows;
+} tk_kernel_table;
+
+/// The active kernel table (never null).
+const tk_kernel_table *tk_kernels(void);
+/// The kernel table of `isa`, or null if this CPU or build cannot run it.
+const tk_kernel_table *tk_kernels_for_isa(tk_isa isa);
+
+// ---------------------------------------------------------------------------------
 // Vector math over contiguous arrays (y may alias x).
 
 void tk_vexp(int64_t n, const float *x, float *y);
@@ -76,6 +107,12 @@ void tk_vgelu_tanh(int64_t n, const float *x, float *y);
 void tk_softmax_rows(int64_t rows, int64_t cols, const float *x, float *y);
 /// Row-wise log-sum-exp of a contiguous (rows, cols) block into out[rows].
 void tk_logsumexp_rows(int64_t rows, int64_t cols, const float *x, float *out);
+/// LayerNorm (rms = 0) or RMSNorm (rms = 1) of each row of a contiguous (rows, cols) block:
+/// y = (x - mean) * rstd * w + b with rstd = 1 / sqrt(var + eps) (RMSNorm: mean = 0, no b).
+/// w and b may be null (1 and 0); mean[rows] and rstd[rows] are written for the backward.
+/// Two passes over each row for the statistics (accurate variance), one to write y.
+void tk_norm_rows(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                  float eps, int rms, float *y, float *mean, float *rstd);
 
 #ifdef __cplusplus
 }

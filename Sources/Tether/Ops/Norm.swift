@@ -1,3 +1,5 @@
+import CTetherKernels
+
 /// LayerNorm and RMSNorm over the last axis, fused: one pass forward, one pass backward.
 public enum NormKind: Sendable {
     /// (x - mean) / sqrt(var + eps) · w + b
@@ -30,28 +32,10 @@ extension Tensor {
         let px = x.data, po = out.data, pm = mean.data, pr = rstd.data
         let pw = w?.data, pb = b?.data
         ThreadPool.shared.parallelRanges(rows, grain: Swift.max(1, parallelElementwiseGrain / Swift.max(c, 1))) { range in
-            for r in range {
-                let xr = px + r * c, yr = po + r * c
-                var mu: Float = 0
-                if kind == .layer {
-                    for j in 0..<c { mu += xr[j] }
-                    mu /= Float(c)
-                }
-                var v: Float = 0
-                for j in 0..<c {
-                    let d = xr[j] - mu
-                    v += d * d
-                }
-                let rs = 1 / (v / Float(c) + eps).squareRoot()
-                pm[r] = mu
-                pr[r] = rs
-                switch (pw, pb) {
-                case let (w?, b?): for j in 0..<c { yr[j] = (xr[j] - mu) * rs * w[j] + b[j] }
-                case let (w?, nil): for j in 0..<c { yr[j] = (xr[j] - mu) * rs * w[j] }
-                case let (nil, b?): for j in 0..<c { yr[j] = (xr[j] - mu) * rs + b[j] }
-                case (nil, nil): for j in 0..<c { yr[j] = (xr[j] - mu) * rs }
-                }
-            }
+            // (rows, C) -> (rows, C), plus mean and rstd per row for the backward.
+            let r = range.lowerBound
+            tk_norm_rows(Int64(range.count), Int64(c), px + r * c, pw, pb, eps, kind == .rms ? 1 : 0,
+                         po + r * c, pm + r, pr + r)
         }
         let inputs = [self] + [weight, bias].compactMap { $0 }
         return Tensor.record(out, op: "\(kind)Norm", inputs: inputs) { [x, mean, rstd, w] g, _ in
