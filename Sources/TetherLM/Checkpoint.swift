@@ -29,8 +29,9 @@ public enum Checkpoint {
     }
 
     /// Writes `config.json` and `model.safetensors` (F32, written to a temporary file and
-    /// renamed) into `folder`, creating it if needed.
-    public static func save(_ module: Module, config: TransformerConfig, to folder: URL) throws {
+    /// renamed) into `folder`, creating it if needed; `scoreLabels` marks a scorer's config.
+    public static func save(_ module: Module, config: TransformerConfig, to folder: URL,
+                            scoreLabels: Int? = nil) throws {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
@@ -38,7 +39,7 @@ public enum Checkpoint {
         }
         try SafeTensors.save(huggingFaceTensors(of: module, family: config.family), metadata: ["format": "pt"],
                              to: folder.appendingPathComponent("model.safetensors"))
-        try config.write(to: folder.appendingPathComponent("config.json"))
+        try config.write(to: folder.appendingPathComponent("config.json"), scoreLabels: scoreLabels)
     }
 
     /// Copies every parameter of `module` from the checkpoint in `folder`, in place.
@@ -167,8 +168,9 @@ extension ScoreModel {
                             allowMissing: { !requireHead && $0 == "score.weight" })
     }
 
-    /// Saves `config.json` and `model.safetensors` in HF layout, the head as `score.weight`.
+    /// Saves `config.json` (a `...ForSequenceClassification` with `num_labels`) and
+    /// `model.safetensors` in HF layout, the head as `score.weight`.
     public func save(to folder: URL) throws {
-        try Checkpoint.save(self, config: config, to: folder)
+        try Checkpoint.save(self, config: config, to: folder, scoreLabels: labels)
     }
 }

@@ -84,8 +84,9 @@ extension TransformerConfig {
         }
     }
 
-    /// The config as HF `config.json` (keys sorted, pretty-printed).
-    public func huggingFaceJSON() throws -> Data {
+    /// The config as HF `config.json` (keys sorted, pretty-printed); with `scoreLabels`,
+    /// for a sequence-classification (reward / value) model with that many outputs.
+    public func huggingFaceJSON(scoreLabels: Int? = nil) throws -> Data {
         var d: [String: Any] = ["model_type": modelType, "vocab_size": vocabSize,
                                 "tie_word_embeddings": tieWordEmbeddings,
                                 "initializer_range": Double(initializerRange)]
@@ -117,12 +118,17 @@ extension TransformerConfig {
                                      "high_freq_factor": high, "original_max_position_embeddings": original]
             }
         }
+        if let scoreLabels, let arch = (d["architectures"] as? [String])?.first {
+            d["architectures"] = [arch.replacingOccurrences(of: "LMHeadModel", with: "ForSequenceClassification")
+                .replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification")]
+            d["num_labels"] = scoreLabels
+        }
         return try JSONSerialization.data(withJSONObject: d, options: [.prettyPrinted, .sortedKeys])
     }
 
     /// Writes HF `config.json` to `url` (a temporary file renamed into place).
-    public func write(to url: URL) throws {
-        do { try huggingFaceJSON().write(to: url, options: .atomic) } catch {
+    public func write(to url: URL, scoreLabels: Int? = nil) throws {
+        do { try huggingFaceJSON(scoreLabels: scoreLabels).write(to: url, options: .atomic) } catch {
             throw LMError(.io, file: url.path, "cannot write config: \(error.localizedDescription)")
         }
     }

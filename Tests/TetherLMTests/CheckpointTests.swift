@@ -128,5 +128,7 @@ import Testing
         #expect(again.score.weight.scalars() == scorer.score.weight.scalars())
         let names = try SafeTensorsFile(url: folder.appendingPathComponent("model.safetensors")).names
         #expect(names.contains("score.weight") && !names.contains("lm_head.weight"))
+        let json = try String(contentsOf: folder.appendingPathComponent("config.json"), encoding: .utf8)
+        #expect(json.contains("Qwen2ForSequenceClassification") && json.contains("\"num_labels\" : 1"))
     }
 }
