@@ -22,24 +22,60 @@ public final class KVCache {
     public init(layers: Int) {
         keys = Array(repeating: nil, count: layers)
         values = Array(repeating: nil, count: layers)
+        buffers = Array(repeating: nil, count: layers)
     }
 
     /// Number of cached tokens per row, S.
     public var length: Int { mask?.shape[1] ?? 0 }
 
+    /// Per layer: preallocated key and value buffers (B, Hkv, capacity, D) whose first S
+    /// positions hold the cache, when filled without autograd.
+    private var buffers: [(keys: Tensor, values: Tensor)?]
+
     /// Appends k, v (B, Hkv, T, D) of layer `layer`; returns all keys and values (B, Hkv, S + T, D).
+    ///
+    /// Without gradients (generation), tokens are written into buffers that grow by doubling
+    /// and the result is a view of them, so a step copies only its new tokens. With
+    /// gradients, the cache is a concatenation that keeps the autograd graph.
     public func append(layer: Int, keys k: Tensor, values v: Tensor) -> (keys: Tensor, values: Tensor) {
-        let allK = keys[layer].map { Tensor.concat([$0, k], axis: 2) } ?? k
-        let allV = values[layer].map { Tensor.concat([$0, v], axis: 2) } ?? v
-        keys[layer] = allK
-        values[layer] = allV
-        return (allK, allV)
+        let past = keys[layer]?.shape[2] ?? 0
+        let total = past + k.shape[2]
+        let tracked = GradMode.isEnabled && (k.requiresGrad || v.requiresGrad
+            || keys[layer]?.requiresGrad == true || values[layer]?.requiresGrad == true)
+        if tracked {
+            buffers[layer] = nil
+            keys[layer] = keys[layer].map { Tensor.concat([$0, k], axis: 2) } ?? k
+            values[layer] = values[layer].map { Tensor.concat([$0, v], axis: 2) } ?? v
+            return (keys[layer]!, values[layer]!)
+        }
+        noGrad {
+            if buffers[layer] == nil || buffers[layer]!.keys.shape[2] < total {
+                var shape = k.shape
+                shape[2] = Swift.max(total, 2 * (buffers[layer]?.keys.shape[2] ?? 0))
+                let grown = (keys: Tensor(uninitialized: shape), values: Tensor(uninitialized: shape))
+                if let oldK = keys[layer], let oldV = values[layer] {
+                    grown.keys.slice(axis: 2, 0..<past).assign(oldK)
+                    grown.values.slice(axis: 2, 0..<past).assign(oldV)
+                }
+                buffers[layer] = grown
+            }
+            let buffer = buffers[layer]!
+            buffer.keys.slice(axis: 2, past..<total).assign(k)
+            buffer.values.slice(axis: 2, past..<total).assign(v)
+            keys[layer] = buffer.keys.slice(axis: 2, 0..<total)
+            values[layer] = buffer.values.slice(axis: 2, 0..<total)
+        }
+        return (keys[layer]!, values[layer]!)
     }
+
+    /// Number of tokens layer `layer` can hold before its buffers grow (0 when concatenating).
+    public func capacity(layer: Int) -> Int { buffers[layer]?.keys.shape[2] ?? 0 }
 
     /// Drops every cached token (the cache can be reused for a new batch).
     public func reset() {
         keys = Array(repeating: nil, count: keys.count)
         values = Array(repeating: nil, count: values.count)
+        buffers = Array(repeating: nil, count: buffers.count)
         mask = nil
         hasPadding = false
         nextPositions = []

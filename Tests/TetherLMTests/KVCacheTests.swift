@@ -6,7 +6,7 @@ import Testing
 /// Incremental forward with a KV cache equals one forward over the whole sequence.
 @Suite struct KVCacheTests {
     /// Feeds the fixture batch (one row left-padded) in pieces of `steps` tokens.
-    func check(_ name: String, steps: [Int]) throws {
+    func check(_ name: String, steps: [Int], withGrad: Bool = false) throws {
         let ref = try Parity.load(name)
         let model = try CausalLM(contentsOf: fixture(name))
         let (b, t, v) = (2, 8, model.config.vocabSize)
@@ -17,7 +17,9 @@ import Testing
         for n in steps {
             let ids = IndexTensor((0..<b).flatMap { row in ref.input_ids[row][start..<(start + n)] }, shape: [b, n])
             let mask = Tensor((0..<b).flatMap { row in ref.attention_mask[row][start..<(start + n)] }, shape: [b, n])
-            pieces.append(noGrad { model(ids, attentionMask: mask, cache: cache) }.scalars())  // (B, n, V)
+            let logits = withGrad ? model(ids, attentionMask: mask, cache: cache)
+                : noGrad { model(ids, attentionMask: mask, cache: cache) }
+            pieces.append(logits.scalars())  // (B, n, V)
             start += n
             #expect(cache.length == start)
             #expect(cache.keys[0]!.shape == [b, model.config.kvHeads, start, model.config.headDim])
@@ -44,6 +46,25 @@ import Testing
     @Test func qwen2() throws { try check("tiny-qwen2", steps: [4, 1, 1, 2]) }
 
     @Test func llamaOneTokenAtATime() throws { try check("tiny-llama", steps: [1, 1, 1, 1, 1, 1, 1, 1]) }
+
+    @Test func withGradientsTheCacheConcatenates() throws {
+        try check("tiny-qwen2", steps: [3, 2, 3], withGrad: true)
+    }
+
+    @Test func buffersGrowByDoublingAndKeepEarlierTokens() throws {
+        let model = try CausalLM(contentsOf: fixture("tiny-llama"))
+        let cache = model.makeCache()
+        var capacities: [Int] = []
+        for id: Int32 in [5, 9, 2, 7, 1] {
+            _ = noGrad { model(IndexTensor([id], shape: [1, 1]), cache: cache) }
+            capacities.append(cache.capacity(layer: 1))
+        }
+        #expect(capacities == [1, 2, 4, 4, 8])
+        // With gradients the cache is a concatenation of graph tensors instead.
+        let tracked = model.makeCache()
+        _ = model(IndexTensor([5, 9], shape: [1, 2]), cache: tracked)
+        #expect(tracked.capacity(layer: 0) == 0 && tracked.keys[0]!.requiresGrad)
+    }
 
     @Test func resetEmptiesTheCache() throws {
         let model = try CausalLM(contentsOf: fixture("tiny-qwen2"))
