@@ -108,6 +108,15 @@ def main():
                                "model.layers.1.self_attn.o_proj.weight", "model.layers.0.mlp.up_proj.weight",
                                "model.layers.1.post_attention_layernorm.weight"])
 
+    # The same Llama saved in shards (model.safetensors.index.json), as large checkpoints are.
+    llama.save_pretrained(os.path.join(OUT, "tiny-llama-sharded"), safe_serialization=True, max_shard_size="40KB")
+    # The Qwen2 model stored in bfloat16, as most released checkpoints are.
+    qwen.to(torch.bfloat16).save_pretrained(os.path.join(OUT, "tiny-qwen2-bf16"), safe_serialization=True)
+    for extra in ["tiny-llama-sharded", "tiny-qwen2-bf16"]:
+        path = os.path.join(OUT, extra, "generation_config.json")
+        if os.path.exists(path):
+            os.remove(path)
+
     # A reward model: the Qwen2 trunk with a scalar `score` head, read at the last non-pad token.
     torch.manual_seed(0)
     scorer = Qwen2ForSequenceClassification(Qwen2Config(num_labels=1, **qcfg))

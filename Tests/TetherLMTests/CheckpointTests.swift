@@ -68,6 +68,28 @@ import Testing
         #expect(noGrad { sharded(ids) }.scalars() == noGrad { single(ids) }.scalars())
     }
 
+    @Test func huggingFaceShardedCheckpointLoads() throws {
+        let sharded = try CausalLM(contentsOf: fixture("tiny-llama-sharded"))
+        let single = try CausalLM(contentsOf: fixture("tiny-llama"))
+        let a = Dictionary(uniqueKeysWithValues: single.namedParameters())
+        for (key, p) in sharded.namedParameters() {
+            #expect(p.scalars() == a[key]!.scalars(), "\(key)")
+        }
+    }
+
+    @Test func bfloat16CheckpointLoadsAsRoundedFloat32() throws {
+        let bf16 = try CausalLM(contentsOf: fixture("tiny-qwen2-bf16"))
+        let f32 = Dictionary(uniqueKeysWithValues: try CausalLM(contentsOf: fixture("tiny-qwen2")).namedParameters())
+        /// Round to nearest even at bfloat16's 8-bit mantissa.
+        func bfloat16(_ x: Float) -> Float {
+            let bits = x.bitPattern
+            return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+        }
+        for (key, p) in bf16.namedParameters() {
+            #expect(p.scalars() == f32[key]!.scalars().map(bfloat16), "\(key)")
+        }
+    }
+
     @Test func gpt2CheckpointWithoutTransformerPrefixLoads() throws {
         let original = try SafeTensorsFile(url: fixture("tiny-gpt2").appendingPathComponent("model.safetensors"))
         let folder = try copyOfFixture("tiny-gpt2")
