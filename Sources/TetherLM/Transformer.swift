@@ -70,6 +70,7 @@ public final class Transformer: Module {
                                segments: IndexTensor? = nil, cache: KVCache? = nil) -> Tensor {
         precondition(ids.shape.count == 2, "Transformer: ids must be (B, T), got \(ids.shape)")
         let (b, t) = (ids.shape[0], ids.shape[1])
+        precondition(b > 0 && t > 0, "Transformer: ids \(ids.shape) must not be empty")
         if let attentionMask { precondition(attentionMask.shape == [b, t], "Transformer: attentionMask \(attentionMask.shape) != ids \(ids.shape)") }
         if let positions { precondition(positions.shape == [b, t], "Transformer: positions \(positions.shape) != ids \(ids.shape)") }
         if let segments {
@@ -94,28 +95,15 @@ public final class Transformer: Module {
         }
 
         // Positions: given, restarted per segment, or counted over real tokens.
-        var starts = cache?.nextPositions ?? []
-        if starts.isEmpty { starts = [Int32](repeating: 0, count: b) }
-        let pos: IndexTensor
+        let starts = cache.map { $0.nextPositions.isEmpty ? [Int32](repeating: 0, count: b) : $0.nextPositions }
+            ?? [Int32](repeating: 0, count: b)
+        let pos: IndexTensor                                             // (B, T)
         if let positions {
             pos = positions
         } else if let segments {
             pos = Self.segmentPositions(segments)
         } else {
-            var values = [Int32](repeating: 0, count: b * t)
-            for row in 0..<b {
-                var next = starts[row]
-                for j in 0..<t {
-                    if newMask[row * t + j] != 0 {
-                        values[row * t + j] = next
-                        next += 1
-                    } else {
-                        values[row * t + j] = Swift.max(next - 1, 0)
-                    }
-                }
-                starts[row] = next
-            }
-            pos = IndexTensor(values, shape: [b, t])
+            pos = Self.maskPositions(mask: newMask, batch: b, starts: starts)
         }
 
         var x = tokenEmbedding(ids)                                      // (B, T, C)
@@ -133,10 +121,33 @@ public final class Transformer: Module {
         if let cache {
             cache.mask = fullMask
             cache.hasPadding = padded
-            cache.nextPositions = positions == nil ? starts : positions!.values.enumerated()
-                .filter { ($0.offset + 1) % t == 0 }.map { $0.element + 1 }
+            // Each row continues after its last real token (or after the last given position).
+            cache.nextPositions = (0..<b).map { row in
+                if positions != nil { return pos.values[row * t + t - 1] + 1 }
+                let real = (0..<t).reduce(Int32(0)) { $0 + (newMask[row * t + $1] != 0 ? 1 : 0) }
+                return starts[row] + real
+            }
         }
         return finalNorm(x)                                              // (B, T, C)
+    }
+
+    /// Positions of real tokens counted on from `starts` (B) in each row, as HF's
+    /// `cumsum(mask) - 1`; a padding token gets its predecessor's position (0 at the start).
+    static func maskPositions(mask: [Float], batch b: Int, starts: [Int32]) -> IndexTensor {
+        let t = mask.count / b
+        var values = [Int32](repeating: 0, count: b * t)
+        for row in 0..<b {
+            var next = starts[row]
+            for j in 0..<t {
+                if mask[row * t + j] != 0 {
+                    values[row * t + j] = next
+                    next += 1
+                } else {
+                    values[row * t + j] = Swift.max(next - 1, 0)
+                }
+            }
+        }
+        return IndexTensor(values, shape: [b, t])
     }
 
     /// Positions counted from 0 at the start of each segment: (B, T).

@@ -66,6 +66,15 @@ import Testing
         #expect(tracked.capacity(layer: 0) == 0 && tracked.keys[0]!.requiresGrad)
     }
 
+    @Test func positionsFollowTheMaskAsHuggingFaceDerivesThem() {
+        // Left-padded, right-padded and full rows; continuing a row from position 4.
+        let mask: [Float] = [0, 0, 1, 1, 1, /**/ 1, 1, 1, 0, 0, /**/ 1, 1, 1, 1, 1]
+        let pos = Transformer.maskPositions(mask: mask, batch: 3, starts: [0, 0, 4])
+        #expect(pos.values == [0, 0, 0, 1, 2, /**/ 0, 1, 2, 2, 2, /**/ 4, 5, 6, 7, 8])
+        let packed = Transformer.segmentPositions(IndexTensor([0, 0, 1, 1, 1, 2], shape: [1, 6]))
+        #expect(packed.values == [0, 1, 0, 1, 2, 0])
+    }
+
     @Test func resetEmptiesTheCache() throws {
         let model = try CausalLM(contentsOf: fixture("tiny-qwen2"))
         let cache = model.makeCache()
