@@ -48,7 +48,20 @@ func activate(_ x: Tensor, _ activation: TransformerConfig.Activation) -> Tensor
     }
 }
 
+/// Where a new model's weights come from: normal(0, std) draws from a generator, or zeros
+/// when no generator is given (a model whose weights are about to be loaded).
+struct WeightSource {
+    /// The generator, or nil for zeros.
+    var rng: RandomGenerator?
+
+    /// A tensor of `shape` drawn normal(0, std), or zeros.
+    mutating func normal(_ shape: [Int], std: Float) -> Tensor {
+        guard rng != nil else { return Tensor.zeros(shape) }
+        return Tensor.normal(shape, mean: 0, std: std, rng: &rng!)
+    }
+}
+
 /// A new dense layer (weights normal(0, std), zero bias).
-func makeLinear(_ inF: Int, _ outF: Int, bias: Bool, std: Float, rng: inout RandomGenerator) -> Linear {
-    Linear(in: inF, out: outF, bias: bias, initialization: .normal(std: std), rng: &rng)
+func makeLinear(_ inF: Int, _ outF: Int, bias: Bool, std: Float, weights: inout WeightSource) -> Linear {
+    Linear(weight: weights.normal([outF, inF], std: std), bias: bias ? Tensor.zeros([outF]) : nil)
 }

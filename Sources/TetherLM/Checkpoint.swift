@@ -148,7 +148,8 @@ extension CausalLM {
     /// Loads a causal LM from an HF model folder (`config.json`, safetensors weights).
     public convenience init(contentsOf folder: URL) throws {
         let config = try TransformerConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        self.init(config: config, seed: 0)
+        var zeros = WeightSource(rng: nil)  // every weight is overwritten: skip drawing them
+        self.init(config: config, weights: &zeros)
         try Checkpoint.load(into: self, family: config.family, from: folder)
     }
 
@@ -163,7 +164,9 @@ extension ScoreModel {
     /// `score.weight` (a causal LM, say) loads the trunk and keeps a fresh head.
     public convenience init(contentsOf folder: URL, labels: Int = 1, requireHead: Bool = true, seed: UInt64 = 0) throws {
         let config = try TransformerConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        self.init(config: config, labels: labels, seed: seed)
+        var zeros = WeightSource(rng: nil)
+        // A random head, kept when the checkpoint has none.
+        self.init(config: config, labels: labels, weights: &zeros, head: WeightSource(rng: RandomGenerator(seed: seed)))
         try Checkpoint.load(into: self, family: config.family, from: folder,
                             allowMissing: { !requireHead && $0 == "score.weight" })
     }

@@ -8,13 +8,13 @@ final class GPT2Attention: Module {
     @Key("c_proj") var cProj: Linear
     let heads: Int
 
-    init(_ c: TransformerConfig, rng: inout RandomGenerator) {
+    init(_ c: TransformerConfig, weights: inout WeightSource) {
         heads = c.heads
         let width = c.heads * c.headDim
-        _cAttn.wrappedValue = makeLinear(c.hiddenSize, 3 * width, bias: true, std: c.initializerRange, rng: &rng)
+        _cAttn.wrappedValue = makeLinear(c.hiddenSize, 3 * width, bias: true, std: c.initializerRange, weights: &weights)
         // GPT-2 scales residual projections by 1/√(2·layers) at init.
         let residualStd = c.initializerRange / Float(2 * c.layers).squareRoot()
-        _cProj.wrappedValue = makeLinear(width, c.hiddenSize, bias: true, std: residualStd, rng: &rng)
+        _cProj.wrappedValue = makeLinear(width, c.hiddenSize, bias: true, std: residualStd, weights: &weights)
         super.init()
     }
 
@@ -34,11 +34,11 @@ final class GPT2MLP: Module {
     @Key("c_proj") var cProj: Linear
     let activation: TransformerConfig.Activation
 
-    init(_ c: TransformerConfig, rng: inout RandomGenerator) {
+    init(_ c: TransformerConfig, weights: inout WeightSource) {
         activation = c.activation
-        _cFc.wrappedValue = makeLinear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: c.initializerRange, rng: &rng)
+        _cFc.wrappedValue = makeLinear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: c.initializerRange, weights: &weights)
         let residualStd = c.initializerRange / Float(2 * c.layers).squareRoot()
-        _cProj.wrappedValue = makeLinear(c.intermediateSize, c.hiddenSize, bias: c.mlpBias, std: residualStd, rng: &rng)
+        _cProj.wrappedValue = makeLinear(c.intermediateSize, c.hiddenSize, bias: c.mlpBias, std: residualStd, weights: &weights)
         super.init()
     }
 
@@ -55,11 +55,11 @@ final class GPT2Block: Module, DecoderBlock {
     @Key("ln_2") var ln2: LayerNorm
     let mlp: GPT2MLP
 
-    init(_ c: TransformerConfig, rng: inout RandomGenerator) {
+    init(_ c: TransformerConfig, weights: inout WeightSource) {
         _ln1.wrappedValue = LayerNorm(dim: c.hiddenSize, eps: c.normEps)
-        attn = GPT2Attention(c, rng: &rng)
+        attn = GPT2Attention(c, weights: &weights)
         _ln2.wrappedValue = LayerNorm(dim: c.hiddenSize, eps: c.normEps)
-        mlp = GPT2MLP(c, rng: &rng)
+        mlp = GPT2MLP(c, weights: &weights)
         super.init()
     }
 

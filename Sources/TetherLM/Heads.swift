@@ -18,12 +18,18 @@ public final class CausalLM: Module {
     @Ignored public var lmHead: Linear?
 
     /// A freshly initialised model.
-    public init(config: TransformerConfig, rng: inout RandomGenerator) {
+    public convenience init(config: TransformerConfig, rng: inout RandomGenerator) {
+        var weights = WeightSource(rng: rng)
+        self.init(config: config, weights: &weights)
+        rng = weights.rng!
+    }
+
+    /// A model with weights from `weights` (zeros when it has no generator).
+    init(config: TransformerConfig, weights: inout WeightSource) {
         self.config = config
-        transformer = Transformer(config: config, rng: &rng)
+        transformer = Transformer(config: config, weights: &weights)
         lmHead = config.tieWordEmbeddings ? nil
-            : Linear(in: config.hiddenSize, out: config.vocabSize, bias: false,
-                     initialization: .normal(std: config.initializerRange), rng: &rng)
+            : makeLinear(config.hiddenSize, config.vocabSize, bias: false, std: config.initializerRange, weights: &weights)
         super.init()
     }
 

@@ -10,13 +10,13 @@ final class LlamaAttention: Module {
     @Key("o_proj") var oProj: Linear
     let heads: Int, kvHeads: Int, headDim: Int
 
-    init(_ c: TransformerConfig, rng: inout RandomGenerator) {
+    init(_ c: TransformerConfig, weights: inout WeightSource) {
         (heads, kvHeads, headDim) = (c.heads, c.kvHeads, c.headDim)
         let std = c.initializerRange
-        _qProj.wrappedValue = makeLinear(c.hiddenSize, c.heads * c.headDim, bias: c.qkvBias, std: std, rng: &rng)
-        _kProj.wrappedValue = makeLinear(c.hiddenSize, c.kvHeads * c.headDim, bias: c.qkvBias, std: std, rng: &rng)
-        _vProj.wrappedValue = makeLinear(c.hiddenSize, c.kvHeads * c.headDim, bias: c.qkvBias, std: std, rng: &rng)
-        _oProj.wrappedValue = makeLinear(c.heads * c.headDim, c.hiddenSize, bias: c.outputBias, std: std, rng: &rng)
+        _qProj.wrappedValue = makeLinear(c.hiddenSize, c.heads * c.headDim, bias: c.qkvBias, std: std, weights: &weights)
+        _kProj.wrappedValue = makeLinear(c.hiddenSize, c.kvHeads * c.headDim, bias: c.qkvBias, std: std, weights: &weights)
+        _vProj.wrappedValue = makeLinear(c.hiddenSize, c.kvHeads * c.headDim, bias: c.qkvBias, std: std, weights: &weights)
+        _oProj.wrappedValue = makeLinear(c.heads * c.headDim, c.hiddenSize, bias: c.outputBias, std: std, weights: &weights)
         super.init()
     }
 
@@ -34,12 +34,12 @@ final class LlamaMLP: Module {
     @Key("down_proj") var downProj: Linear
     let activation: TransformerConfig.Activation
 
-    init(_ c: TransformerConfig, rng: inout RandomGenerator) {
+    init(_ c: TransformerConfig, weights: inout WeightSource) {
         activation = c.activation
         let std = c.initializerRange
-        _gateProj.wrappedValue = makeLinear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: std, rng: &rng)
-        _upProj.wrappedValue = makeLinear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: std, rng: &rng)
-        _downProj.wrappedValue = makeLinear(c.intermediateSize, c.hiddenSize, bias: c.mlpBias, std: std, rng: &rng)
+        _gateProj.wrappedValue = makeLinear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: std, weights: &weights)
+        _upProj.wrappedValue = makeLinear(c.hiddenSize, c.intermediateSize, bias: c.mlpBias, std: std, weights: &weights)
+        _downProj.wrappedValue = makeLinear(c.intermediateSize, c.hiddenSize, bias: c.mlpBias, std: std, weights: &weights)
         super.init()
     }
 
@@ -56,11 +56,11 @@ final class LlamaBlock: Module, DecoderBlock {
     @Key("post_attention_layernorm") var postAttentionNorm: RMSNorm
     let mlp: LlamaMLP
 
-    init(_ c: TransformerConfig, rng: inout RandomGenerator) {
+    init(_ c: TransformerConfig, weights: inout WeightSource) {
         _inputNorm.wrappedValue = RMSNorm(dim: c.hiddenSize, eps: c.normEps)
-        _attention.wrappedValue = LlamaAttention(c, rng: &rng)
+        _attention.wrappedValue = LlamaAttention(c, weights: &weights)
         _postAttentionNorm.wrappedValue = RMSNorm(dim: c.hiddenSize, eps: c.normEps)
-        mlp = LlamaMLP(c, rng: &rng)
+        mlp = LlamaMLP(c, weights: &weights)
         super.init()
     }
 

@@ -13,11 +13,21 @@ public final class ScoreModel: Module {
     @Ignored public var score: Linear
 
     /// A freshly initialised scorer with `labels` outputs (1 for a reward model).
-    public init(config: TransformerConfig, labels: Int = 1, rng: inout RandomGenerator) {
+    public convenience init(config: TransformerConfig, labels: Int = 1, rng: inout RandomGenerator) {
+        var weights = WeightSource(rng: rng)
+        self.init(config: config, labels: labels, weights: &weights)
+        rng = weights.rng!
+    }
+
+    /// A scorer with weights from `weights`, or the head's from `head` when given.
+    init(config: TransformerConfig, labels: Int, weights: inout WeightSource, head: WeightSource? = nil) {
         self.config = config
-        transformer = Transformer(config: config, rng: &rng)
-        score = Linear(in: config.hiddenSize, out: labels, bias: false,
-                       initialization: .normal(std: config.initializerRange), rng: &rng)
+        transformer = Transformer(config: config, weights: &weights)
+        if var head {
+            score = makeLinear(config.hiddenSize, labels, bias: false, std: config.initializerRange, weights: &head)
+        } else {
+            score = makeLinear(config.hiddenSize, labels, bias: false, std: config.initializerRange, weights: &weights)
+        }
         super.init()
     }
 

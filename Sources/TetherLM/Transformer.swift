@@ -23,19 +23,26 @@ public final class Transformer: Module {
     @Ignored var rotary: RotaryEmbedding?
 
     /// A freshly initialised model (weights normal(0, `initializerRange`), norms at one).
-    public init(config c: TransformerConfig, rng: inout RandomGenerator) {
+    public convenience init(config: TransformerConfig, rng: inout RandomGenerator) {
+        var weights = WeightSource(rng: rng)
+        self.init(config: config, weights: &weights)
+        rng = weights.rng!
+    }
+
+    /// A model with weights from `weights` (zeros when it has no generator).
+    init(config c: TransformerConfig, weights: inout WeightSource) {
         config = c
         var made: [any DecoderBlock] = []
-        tokenEmbedding = Embedding(count: c.vocabSize, dim: c.hiddenSize, std: c.initializerRange, rng: &rng)
+        tokenEmbedding = Embedding(weight: weights.normal([c.vocabSize, c.hiddenSize], std: c.initializerRange))
         switch c.family {
         case .gpt2:
-            positionEmbedding = Embedding(count: c.maxPositions, dim: c.hiddenSize, std: 0.01, rng: &rng)
-            for _ in 0..<c.layers { made.append(GPT2Block(c, rng: &rng)) }
+            positionEmbedding = Embedding(weight: weights.normal([c.maxPositions, c.hiddenSize], std: 0.01))
+            for _ in 0..<c.layers { made.append(GPT2Block(c, weights: &weights)) }
             finalNorm = LayerNorm(dim: c.hiddenSize, eps: c.normEps)
             rotary = nil
         case .llama:
             positionEmbedding = nil
-            for _ in 0..<c.layers { made.append(LlamaBlock(c, rng: &rng)) }
+            for _ in 0..<c.layers { made.append(LlamaBlock(c, weights: &weights)) }
             finalNorm = RMSNorm(dim: c.hiddenSize, eps: c.normEps)
             rotary = RotaryEmbedding(headDim: c.headDim, theta: c.ropeTheta, scaling: c.ropeScaling)
         }

@@ -137,6 +137,7 @@ import Testing
         let error = try #require(throws: LMError.self) { try ScoreModel(contentsOf: fixture("tiny-qwen2")) }
         #expect(error.name == "score.weight")
         let scorer = try ScoreModel(contentsOf: fixture("tiny-qwen2"), requireHead: false)
+        #expect(scorer.score.weight.scalars().filter { $0 != 0 }.count == 32)  // a fresh random head
         let lm = try CausalLM(contentsOf: fixture("tiny-qwen2"))
         #expect(scorer.transformer.tokenEmbedding.weight.scalars() == lm.transformer.tokenEmbedding.weight.scalars())
     }
