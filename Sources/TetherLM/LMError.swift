@@ -11,8 +11,6 @@ public struct LMError: Error, CustomStringConvertible, Equatable, Sendable {
         case missingTensor
         /// A tensor in the checkpoint has a different shape than the model needs.
         case shapeMismatch
-        /// The checkpoint holds a tensor the model has no place for (strict loading).
-        case unexpectedTensor
         /// A file could not be read or written.
         case io
     }
