@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Tether", targets: ["Tether"]),
         .library(name: "TetherNN", targets: ["TetherNN"]),
+        .library(name: "TetherLM", targets: ["TetherLM"]),
         .executable(name: "tether", targets: ["tether"]),
     ],
     dependencies: [
@@ -17,6 +18,7 @@ let package = Package(
         .target(name: "CTetherKernels"),
         .target(name: "Tether", dependencies: ["CTetherKernels"]),
         .target(name: "TetherNN", dependencies: ["Tether"]),
+        .target(name: "TetherLM", dependencies: ["Tether", "TetherNN"]),
         .executableTarget(
             name: "tether",
             dependencies: [
@@ -29,5 +31,8 @@ let package = Package(
         .testTarget(name: "TetherTests", dependencies: ["Tether", "TetherTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "TetherNNTests", dependencies: ["TetherNN", "TetherTestSupport"]),
+        // Fixtures/ holds tiny HF models and their reference outputs (Scripts/make_lm_fixtures.py).
+        .testTarget(name: "TetherLMTests", dependencies: ["TetherLM", "TetherTestSupport"],
+                    exclude: ["Fixtures"]),
     ]
 )
