@@ -71,26 +71,17 @@ public final class CausalLM: Module {
     /// log p(tokens[b, t]) under the logits at hidden[b, t]: hidden (B, T, C), tokens (B, T)
     /// → (B, T), with autograd.
     ///
-    /// The vocabulary projection is done `chunkRows` rows of B·T at a time, so the full
-    /// (B, T, V) logits are never materialised at once in inference (under `noGrad`). With
-    /// gradients on, each chunk's logits are kept for the backward pass.
+    /// The vocabulary projection is fused with the log-prob and done `chunkRows` rows of
+    /// B·T at a time, so the full (B, T, V) logits are never materialised, in training
+    /// (the backward recomputes each chunk) or in inference.
     public func tokenLogProbs(hidden: Tensor, tokens: IndexTensor, chunkRows: Int = 512) -> Tensor {
         precondition(hidden.rank == 3 && tokens.shape == Array(hidden.shape.prefix(2)),
                      "tokenLogProbs: hidden \(hidden.shape) and tokens \(tokens.shape) must be (B, T, C) and (B, T)")
         precondition(chunkRows > 0, "tokenLogProbs: chunkRows must be positive")
         let (b, t, c) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
-        let rows = b * t
-        let flat = hidden.reshape([rows, c])                             // (N, C)
-        var parts: [Tensor] = []
-        var start = 0
-        while start < rows {
-            let end = Swift.min(start + chunkRows, rows)
-            let chunkLogits = logits(hidden: flat.slice(axis: 0, start..<end))  // (n, V)
-            let chunkTokens = IndexTensor(Array(tokens.values[start..<end]), shape: [end - start])
-            parts.append(Tensor.tokenLogProbs(logits: chunkLogits, tokens: chunkTokens))  // (n)
-            start = end
-        }
-        let all = parts.count == 1 ? parts[0] : Tensor.concat(parts, axis: 0)
+        let flat = hidden.reshape([b * t, c])                            // (N, C)
+        let all = Tensor.linearTokenLogProbs(hidden: flat, weight: outputWeight,
+                                             tokens: IndexTensor(tokens.values, shape: [b * t]), chunkRows: chunkRows)
         return all.reshape([b, t])                                       // (B, T)
     }
 }

@@ -89,6 +89,16 @@ import TetherTestSupport
         check([logits], eps: 1e-3) { Tensor.tokenLogProbs(logits: $0[0], tokens: tokens) }
     }
 
+    @Test func fusedLinearTokenLogProbs() {
+        let h = testTensor([7, 5], seed: 30), w = testTensor([9, 5], seed: 31)
+        let tokens = IndexTensor([0, 8, 3, 3, 1, 7, 2], shape: [7])
+        // Chunks of 3 rows: the last chunk is short; the backward recomputes each chunk.
+        check([h, w], eps: 1e-3) { Tensor.linearTokenLogProbs(hidden: $0[0], weight: $0[1], tokens: tokens, chunkRows: 3) }
+        let fused = Tensor.linearTokenLogProbs(hidden: h, weight: w, tokens: tokens, chunkRows: 3).scalars()
+        let plain = Tensor.tokenLogProbs(logits: h.matmul(w.transpose()), tokens: tokens).scalars()
+        for (a, b) in zip(fused, plain) { #expect(Swift.abs(a - b) < 1e-5) }
+    }
+
     @Test func norms() {
         let x = testTensor([3, 2, 8], seed: 18, low: -2, high: 2)
         let w = testTensor([8], seed: 19, low: 0.5, high: 1.5), b = testTensor([8], seed: 20)
