@@ -22,7 +22,7 @@ let package = Package(
         .executableTarget(
             name: "tether",
             dependencies: [
-                "Tether", "TetherNN",
+                "Tether", "TetherNN", "TetherLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared test helpers (finite-difference gradient checks, tolerances).
