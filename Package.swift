@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Tether", targets: ["Tether"]),
         .library(name: "TetherNN", targets: ["TetherNN"]),
+        .library(name: "TetherTokenizers", targets: ["TetherTokenizers"]),
         .executable(name: "tether", targets: ["tether"]),
     ],
     dependencies: [
@@ -17,6 +18,8 @@ let package = Package(
         .target(name: "CTetherKernels"),
         .target(name: "Tether", dependencies: ["CTetherKernels"]),
         .target(name: "TetherNN", dependencies: ["Tether"]),
+        // Byte-level BPE tokenizers; no tensors: token ids are [Int32].
+        .target(name: "TetherTokenizers"),
         .executableTarget(
             name: "tether",
             dependencies: [
@@ -29,5 +32,6 @@ let package = Package(
         .testTarget(name: "TetherTests", dependencies: ["Tether", "TetherTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "TetherNNTests", dependencies: ["TetherNN", "TetherTestSupport"]),
+        .testTarget(name: "TetherTokenizersTests", dependencies: ["TetherTokenizers"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,155 @@
+/// A byte-level BPE model: a vocabulary of byte strings and merges applied by rank.
+public struct BPEModel: Sendable {
+    /// Token string (over the ``ByteLevel`` alphabet) to id.
+    public let vocab: [String: Int32]
+    /// Merges in rank order (rank 0 is applied first), as pairs of token strings.
+    public let merges: [(String, String)]
+    /// If set, a pre-token that is itself in the vocabulary is emitted whole (Llama-3's `ignore_merges`).
+    public let ignoreMerges: Bool
+
+    /// Token string of each id (nil where the id is not in the vocabulary).
+    let idToToken: [String?]
+    /// Id of the single-byte token for each byte, or -1.
+    let byteIds: [Int32]
+    /// (left id << 32 | right id) -> (rank << 32 | merged id).
+    let mergeTable: [UInt64: UInt64]
+    /// Raw bytes of whole tokens -> id; used only when `ignoreMerges` is set.
+    let bytesToId: [[UInt8]: Int32]
+
+    /// Builds a model; throws if a merge names a token missing from the vocabulary.
+    public init(vocab: [String: Int32], merges: [(String, String)], ignoreMerges: Bool = false) throws(TokenizerError) {
+        self.vocab = vocab
+        self.merges = merges
+        self.ignoreMerges = ignoreMerges
+        let maxId = Int(vocab.values.max() ?? -1)
+        var idToToken = [String?](repeating: nil, count: maxId + 1)
+        for (t, i) in vocab {
+            guard i >= 0 else { throw TokenizerError(path: "model.vocab[\(t)]", message: "negative id \(i)") }
+            idToToken[Int(i)] = t
+        }
+        self.idToToken = idToToken
+        self.byteIds = ByteLevel.byteToChar.map { vocab[String(Character($0))] ?? -1 }
+        var table: [UInt64: UInt64] = [:]
+        table.reserveCapacity(merges.count)
+        for (rank, (a, b)) in merges.enumerated() {
+            guard let ia = vocab[a], let ib = vocab[b] else {
+                throw TokenizerError(path: "model.merges[\(rank)]", message: "merge \"\(a) \(b)\" uses a token not in the vocabulary")
+            }
+            guard let m = vocab[a + b] else {
+                throw TokenizerError(path: "model.merges[\(rank)]", message: "merged token \"\(a + b)\" is not in the vocabulary")
+            }
+            let key = UInt64(UInt32(ia)) << 32 | UInt64(UInt32(ib))
+            if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
+        }
+        self.mergeTable = table
+        var b2i: [[UInt8]: Int32] = [:]
+        if ignoreMerges {
+            for (t, i) in vocab { if let bytes = ByteLevel.decode(t) { b2i[bytes] = i } }
+        }
+        self.bytesToId = b2i
+    }
+
+    /// Appends the ids of one pre-token (raw bytes) to `out`.
+    func encodeWord(_ w: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
+        let n = w.count
+        if n == 0 { return }
+        if n == 1 {
+            let id = byteIds[Int(w[0])]
+            if id >= 0 { out.append(id) }
+            return
+        }
+        if ignoreMerges, let id = bytesToId[Array(w)] {
+            out.append(id)
+            return
+        }
+        // Symbols as a linked list over positions; merges popped from a min-heap keyed by
+        // (rank, position), so equal ranks merge leftmost first. Stale entries are skipped.
+        var ids = [Int32](repeating: -1, count: n)
+        var next = [Int32](repeating: -1, count: n)
+        var prev = [Int32](repeating: -1, count: n)
+        var alive = [Bool](repeating: true, count: n)
+        for i in 0..<n {
+            ids[i] = byteIds[Int(w[i])]
+            next[i] = i + 1 < n ? Int32(i + 1) : -1
+            prev[i] = Int32(i - 1)
+        }
+        var heap = MinHeap()
+        @inline(__always) func push(_ a: Int32) {
+            guard a >= 0, ids[Int(a)] >= 0 else { return }
+            let b = next[Int(a)]
+            guard b >= 0, ids[Int(b)] >= 0 else { return }
+            let key = UInt64(UInt32(ids[Int(a)])) << 32 | UInt64(UInt32(ids[Int(b)]))
+            if let m = mergeTable[key] { heap.push((m >> 32) << 32 | UInt64(UInt32(a))) }
+        }
+        for i in 0..<(n - 1) { push(Int32(i)) }
+        while let top = heap.pop() {
+            let rank = top >> 32, a = Int(top & 0xFFFF_FFFF)
+            guard alive[a] else { continue }
+            let b = Int(next[a])
+            guard b >= 0 else { continue }
+            let key = UInt64(UInt32(ids[a])) << 32 | UInt64(UInt32(ids[b]))
+            guard let m = mergeTable[key], m >> 32 == rank else { continue }
+            ids[a] = Int32(truncatingIfNeeded: m & 0xFFFF_FFFF)
+            alive[b] = false
+            let nb = next[b]
+            next[a] = nb
+            if nb >= 0 { prev[Int(nb)] = Int32(a) }
+            push(prev[a])
+            push(Int32(a))
+        }
+        var i: Int32 = 0
+        while i >= 0 {
+            if ids[Int(i)] >= 0 { out.append(ids[Int(i)]) }  // bytes missing from the vocab are dropped, as HF does without unk
+            i = next[Int(i)]
+        }
+    }
+}
+
+/// A binary min-heap of UInt64 keys.
+struct MinHeap {
+    var a: [UInt64] = []
+    mutating func push(_ x: UInt64) {
+        a.append(x)
+        var i = a.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if a[p] <= a[i] { break }
+            a.swapAt(p, i)
+            i = p
+        }
+    }
+    mutating func pop() -> UInt64? {
+        guard let last = a.popLast() else { return nil }
+        if a.isEmpty { return last }
+        let top = a[0]
+        a[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < a.count && a[l] < a[m] { m = l }
+            if r < a.count && a[r] < a[m] { m = r }
+            if m == i { break }
+            a.swapAt(m, i)
+            i = m
+        }
+        return top
+    }
+}
+
+/// A per-call cache of pre-token encodings, keyed by the raw bytes of short pre-tokens.
+struct WordCache {
+    struct Key: Hashable { var lo: UInt64; var hi: UInt64 }
+    var map: [Key: [Int32]] = [:]
+    static let capacity = 100_000
+
+    /// A key for pieces of at most 15 bytes (the length goes in the top byte), else nil.
+    @inline(__always) static func key(_ w: UnsafeBufferPointer<UInt8>) -> Key? {
+        guard w.count <= 15 else { return nil }
+        var lo: UInt64 = 0, hi: UInt64 = UInt64(w.count) << 56
+        for i in 0..<w.count {
+            if i < 8 { lo |= UInt64(w[i]) << (8 * UInt64(i)) } else { hi |= UInt64(w[i]) << (8 * UInt64(i - 8)) }
+        }
+        return Key(lo: lo, hi: hi)
+    }
+}
