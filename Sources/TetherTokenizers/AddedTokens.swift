@@ -35,6 +35,8 @@ struct AddedTokenMatcher: Sendable {
     let contents: [[UInt8]]
     /// Token indices by first byte, longest content first.
     let byFirstByte: [[Int]]
+    /// Whether some token starts with this byte.
+    let isFirstByte: [Bool]
 
     init(_ tokens: [AddedToken]) {
         self.tokens = tokens
@@ -44,6 +46,7 @@ struct AddedTokenMatcher: Sendable {
         for (i, c) in contents.enumerated() where !c.isEmpty { table[Int(c[0])].append(i) }
         for b in 0..<256 { table[b].sort { contents[$0].count > contents[$1].count } }
         self.byFirstByte = table
+        self.isFirstByte = table.map { !$0.isEmpty }
     }
 
     var isEmpty: Bool { tokens.isEmpty }
@@ -55,6 +58,7 @@ struct AddedTokenMatcher: Sendable {
         var i = range.lowerBound
         let end = range.upperBound
         while i < end {
+            if !isFirstByte[Int(p[i])] { i += 1; continue }
             var found = -1
             for t in byFirstByte[Int(p[i])] {
                 let c = contents[t]

@@ -137,11 +137,24 @@ struct MinHeap {
     }
 }
 
-/// A per-call cache of pre-token encodings, keyed by the raw bytes of short pre-tokens.
+/// A per-call cache of pre-token encodings for pre-tokens of at most 15 bytes: an
+/// open-addressing table (no per-entry allocation, cheap multiplicative hash) that starts
+/// small, doubles up to 2^16 slots, and is cleared when full at that size. Ids live in one arena.
 struct WordCache {
-    struct Key: Hashable { var lo: UInt64; var hi: UInt64 }
-    var map: [Key: [Int32]] = [:]
-    static let capacity = 100_000
+    struct Key: Equatable { var lo: UInt64; var hi: UInt64 }
+    private var keys: [Key]
+    private var slots: [Int64]  // -1 empty, else (arena offset << 8 | count)
+    private var arena: [Int32] = []
+    private var count = 0
+    private var mask: Int
+    static let maxSlots = 1 << 16
+
+    init(log2Capacity: Int = 8) {
+        let cap = 1 << log2Capacity
+        keys = [Key](repeating: Key(lo: 0, hi: 0), count: cap)
+        slots = [Int64](repeating: -1, count: cap)
+        mask = cap - 1
+    }
 
     /// A key for pieces of at most 15 bytes (the length goes in the top byte), else nil.
     @inline(__always) static func key(_ w: UnsafeBufferPointer<UInt8>) -> Key? {
@@ -151,5 +164,54 @@ struct WordCache {
             if i < 8 { lo |= UInt64(w[i]) << (8 * UInt64(i)) } else { hi |= UInt64(w[i]) << (8 * UInt64(i - 8)) }
         }
         return Key(lo: lo, hi: hi)
+    }
+
+    @inline(__always) private func start(_ k: Key) -> Int {
+        let h = (k.lo &* 0x9E37_79B9_7F4A_7C15) ^ (k.hi &* 0xC2B2_AE3D_27D4_EB4F)
+        return Int(truncatingIfNeeded: (h ^ (h >> 29)) & UInt64(mask))
+    }
+
+    /// Appends the cached ids for `k` to `out`; false if absent.
+    @inline(__always) func lookup(_ k: Key, into out: inout [Int32]) -> Bool {
+        var i = start(k)
+        while true {
+            let s = slots[i]
+            if s < 0 { return false }
+            if keys[i] == k {
+                let off = Int(s >> 8), n = Int(s & 0xFF)
+                out.append(contentsOf: arena[off..<(off + n)])
+                return true
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Stores the ids for `k` (at most 255 of them).
+    mutating func insert(_ k: Key, _ ids: ArraySlice<Int32>) {
+        guard ids.count < 256 else { return }
+        if count * 2 >= slots.count {
+            if slots.count < Self.maxSlots {
+                let (oldKeys, oldSlots) = (keys, slots)
+                keys = [Key](repeating: Key(lo: 0, hi: 0), count: oldSlots.count * 2)
+                slots = [Int64](repeating: -1, count: oldSlots.count * 2)
+                mask = slots.count - 1
+                for j in oldSlots.indices where oldSlots[j] >= 0 {
+                    var i = start(oldKeys[j])
+                    while slots[i] >= 0 { i = (i + 1) & mask }
+                    keys[i] = oldKeys[j]
+                    slots[i] = oldSlots[j]
+                }
+            } else {
+                for j in slots.indices { slots[j] = -1 }
+                arena.removeAll(keepingCapacity: true)
+                count = 0
+            }
+        }
+        var i = start(k)
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        keys[i] = k
+        slots[i] = Int64(arena.count) << 8 | Int64(ids.count)
+        arena.append(contentsOf: ids)
+        count += 1
     }
 }

@@ -149,14 +149,10 @@ public final class Tokenizer: Sendable {
 
     @inline(__always) private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [Int32], cache: inout WordCache) {
         if let key = WordCache.key(piece) {
-            if let hit = cache.map[key] {
-                out.append(contentsOf: hit)
-                return
-            }
+            if cache.lookup(key, into: &out) { return }
             let before = out.count
             model.encodeWord(piece, into: &out)
-            if cache.map.count >= WordCache.capacity { cache.map.removeAll(keepingCapacity: true) }
-            cache.map[key] = Array(out[before...])
+            cache.insert(key, out[before...])
         } else {
             model.encodeWord(piece, into: &out)
         }
