@@ -104,7 +104,7 @@ public final class Tokenizer: Sendable {
                 if let normalizer {
                     let original = String(decoding: UnsafeBufferPointer(rebasing: p[seg.range]), as: UTF8.self)
                     var norm = normalizer.apply(original)
-                    if norm == original {
+                    if norm.utf8.elementsEqual(original.utf8) {  // (String == compares canonically)
                         encodeNormalized(p, seg.range, base: 0, into: &out, cache: &cache, offsets: offsets)
                     } else {
                         norm.withUTF8 { q in

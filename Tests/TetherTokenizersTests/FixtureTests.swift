@@ -38,6 +38,12 @@ import Testing
         check(tok, "llama3.json")
     }
 
+    @Test func qwen2WithNFCAndStrippedTokensMatchesTokenizersLibrary() throws {
+        let tok = try loadFixture("qwen2.json")
+        #expect(tok.normalizer == .nfc && tok.preTokenizer.split == .qwen2)
+        check(tok, "qwen2.json")
+    }
+
     @Test func gpt2VocabAndMergesFilesMatchTokenizersLibrary() throws {
         let tok = try Tokenizer(vocabJSON: fixtures.appendingPathComponent("gpt2_vocab.json"),
                                 mergesTXT: fixtures.appendingPathComponent("gpt2_merges.txt"))
@@ -45,7 +51,7 @@ import Testing
     }
 
     @Test func savedJSONLoadsBackWithTheSameEncodings() throws {
-        for file in ["gpt2.json", "llama3.json", "gpt2_prefix.json"] {
+        for file in ["gpt2.json", "llama3.json", "gpt2_prefix.json", "qwen2.json"] {
             let tok = try loadFixture(file)
             let again = try Tokenizer(tokenizerJSONData: tok.tokenizerJSONData(), file: "saved \(file)")
             #expect(again.addedTokens == tok.addedTokens)

@@ -14,6 +14,9 @@ them, and dumps the library's encodings of a set of tricky strings:
 - llama3.json: Llama-3 style: Sequence[Split(Llama-3 regex), ByteLevel(use_regex=False)],
   ignore_merges, TemplateProcessing that adds <|begin_of_text|>, header/eot special tokens.
   Merges rewritten into the string form ("a b") to cover that form too.
+- qwen2.json: Qwen2 style: NFC normalizer, Sequence[Split(Qwen2 regex: one digit per piece),
+  ByteLevel], special tokens <|endoftext|>, <|im_start|>, <|im_end|>, plus "<R>" (special,
+  rstrip) and "<W>" (special, single_word). No post-processor.
 - cases.json: {tokenizer file: [{text, ids, ids_plain, decoded, decoded_skip}]}, where ids are with
   special tokens added by the post-processor, ids_plain without, decoded = decode(ids) and
   decoded_skip = decode(ids, skip_special_tokens=True).
@@ -22,10 +25,12 @@ import json
 import os
 import random
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                   r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
@@ -70,6 +75,8 @@ CASES = [
     "tether tethers Tether", "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
     "text <|begin_of_text|> inside", "<|endoftext", "(hello) [world] {x}", "$100!!! ... ---",
     "def f(x):\n    return x\n", "MiXeD CaSe'S 'LL", "ſ'S 'ſ",
+    "A\u030angstr\u00f6m \u212b", "a <R>  b <R>\n\nc", "x<W>y a <W> b <W>", "_<W>_ 1<W>",
+    "<|im_start|>user\nHi<|im_end|>\n",
 ]
 
 
@@ -153,6 +160,22 @@ def main():
         json.dump(j, f, ensure_ascii=False, indent=1)
     llama = Tokenizer.from_file(path)
     cases["llama3.json"] = dump(llama, texts)
+
+    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    pre = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)])
+    qwen = Tokenizer(models.BPE())
+    qwen.normalizer = normalizers.NFC()
+    qwen.pre_tokenizer = pre
+    qwen.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=450, min_frequency=2, special_tokens=special,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    qwen.train_from_iterator(corpus(), trainer)
+    qwen.add_special_tokens([AddedToken("<R>", rstrip=True, special=True, normalized=False),
+                             AddedToken("<W>", single_word=True, special=True, normalized=False)])
+    qwen.save(os.path.join(HERE, "qwen2.json"))
+    cases["qwen2.json"] = dump(qwen, texts)
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, ensure_ascii=False, indent=0)
