@@ -3,7 +3,7 @@ import Foundation
 /// Trains a byte-level BPE tokenizer on text.
 ///
 /// The vocabulary is: the special tokens (ids 0..<k, in the order given), the 256 byte-level
-/// characters in byte order, then one token per merge. Each step merges the adjacent pair
+/// characters sorted by code point (as the HF trainer orders its alphabet), then one token per merge. Each step merges the adjacent pair
 /// with the highest count over the corpus (words weighted by frequency). **Ties** go to the
 /// pair with the smaller left id, then the smaller right id, so the result depends only on
 /// the corpus and the settings, never on hashing or thread order.
@@ -59,13 +59,18 @@ public struct BPETrainer: Sendable {
         var tokens: [String] = specialTokens
         var vocab: [String: Int32] = [:]
         for (i, s) in specialTokens.enumerated() where vocab[s] == nil { vocab[s] = Int32(i) }
-        let byteBase = Int32(tokens.count)
-        for c in ByteLevel.byteToChar {
-            let s = String(Character(c))
-            if vocab[s] == nil { vocab[s] = Int32(tokens.count) }
-            tokens.append(s)
+        var byteId = [Int32](repeating: 0, count: 256)
+        for b in (0..<256).sorted(by: { ByteLevel.byteToChar[$0].value < ByteLevel.byteToChar[$1].value }) {
+            let s = String(Character(ByteLevel.byteToChar[b]))
+            if let existing = vocab[s] {
+                byteId[b] = existing
+            } else {
+                byteId[b] = Int32(tokens.count)
+                vocab[s] = byteId[b]
+                tokens.append(s)
+            }
         }
-        var words: [[Int32]] = sortedWords.map { $0.key.map { byteBase + Int32($0) } }
+        var words: [[Int32]] = sortedWords.map { $0.key.map { byteId[Int($0)] } }
         let freq: [Int] = sortedWords.map(\.value)
 
         // 3. Pair statistics.

@@ -14,7 +14,9 @@ import Testing
         #expect(a.model.vocab.count == 600)
         #expect(a.tokenToId("<|endoftext|>") == 0 && a.tokenToId("<pad>") == 1)
         #expect(a.isSpecial(0) && a.isSpecial(1))
-        #expect(a.model.vocab["!"] == Int32(35))  // byte tokens follow the specials in byte order
+        // Byte tokens follow the specials in code-point order: "!" (U+21) first, "Ā" (byte 0) after "ÿ".
+        #expect(a.model.vocab["!"] == Int32(2))
+        #expect(a.model.vocab["Ā"]! == a.model.vocab["ÿ"]! + 1)
         // Frequent words become single tokens; special tokens are never split.
         #expect(a.encode(" the").count == 1)
         #expect(a.encode("x<|endoftext|>y") == a.encode("x") + [0] + a.encode("y"))
@@ -51,5 +53,27 @@ import Testing
         let sample = String(corpus.prefix(5000))
         #expect(back.encode(sample) == t.encode(sample))
         #expect(throws: TokenizerError.self) { try trainer.train(files: [dir.appendingPathComponent("missing.txt")]) }
+    }
+}
+
+/// The trainer reproduces the HF `BpeTrainer` (same vocab ids and merges) on the fixture corpus.
+@Suite struct TrainerParityTests {
+    let corpus = try! JSONDecoder().decode([String].self, from: Data(contentsOf: fixtures.appendingPathComponent("corpus.json")))
+
+    func merges(_ t: Tokenizer) -> [String] { t.model.merges.map { "\($0.0) \($0.1)" } }
+
+    @Test func gpt2StyleTrainingEqualsTokenizersLibrary() throws {
+        let hf = try loadFixture("gpt2.json")
+        let ours = BPETrainer(vocabSize: 500, minFrequency: 2, specialTokens: ["<|endoftext|>"], preTokenizer: .gpt2).train(texts: corpus)
+        #expect(ours.model.vocab == hf.model.vocab)
+        #expect(merges(ours) == merges(hf))
+    }
+
+    @Test func llama3StyleTrainingEqualsTokenizersLibrary() throws {
+        let hf = try loadFixture("llama3.json")
+        let specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+        let ours = BPETrainer(vocabSize: 700, minFrequency: 2, specialTokens: specials, preTokenizer: .llama3).train(texts: corpus)
+        #expect(ours.model.vocab == hf.model.vocab)
+        #expect(merges(ours) == merges(hf))
     }
 }

@@ -17,6 +17,8 @@ them, and dumps the library's encodings of a set of tricky strings:
 - qwen2.json: Qwen2 style: NFC normalizer, Sequence[Split(Qwen2 regex: one digit per piece),
   ByteLevel], special tokens <|endoftext|>, <|im_start|>, <|im_end|>, plus "<R>" (special,
   rstrip) and "<W>" (special, single_word). No post-processor.
+- corpus.json: the training corpus as a list of texts (the Swift trainer is checked against
+  gpt2.json and llama3.json).
 - cases.json: {tokenizer file: [{text, ids, ids_plain, decoded, decoded_skip}]}, where ids are with
   special tokens added by the post-processor, ids_plain without, decoded = decode(ids) and
   decoded_skip = decode(ids, skip_special_tokens=True).
@@ -119,6 +121,8 @@ def dump(tok, texts):
 
 def main():
     texts = CASES + random_cases(60)
+    with open(os.path.join(HERE, "corpus.json"), "w") as f:  # for the trainer-parity test
+        json.dump(corpus(), f, ensure_ascii=False, indent=0)
     cases = {}
 
     gpt2 = train(pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True), ["<|endoftext|>"], 500)
