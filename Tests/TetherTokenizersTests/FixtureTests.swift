@@ -60,6 +60,38 @@ import Testing
         }
     }
 
+    @Test func lossyDecodingOfPartialTokensMatchesTokenizersLibrary() throws {
+        let tok = try loadFixture("llama3.json")
+        let singles = fixtureCases["single_id_decodes"]!, triples = fixtureCases["byte_pair_decodes"]!
+        #expect(singles.count == 700 && triples.count == 300)
+        #expect(singles.contains { $0.decoded.contains("\u{FFFD}") })
+        for c in singles + triples {
+            #expect(tok.decode(c.ids) == c.decoded, "\(c.ids)")
+            #expect(tok.decode(c.ids, skipSpecialTokens: true) == c.decoded_skip, "\(c.ids)")
+        }
+    }
+
+    @Test func offsetsPointAtEachTokensBytes() throws {
+        for file in ["gpt2.json", "llama3.json"] {
+            let tok = try loadFixture(file)
+            for c in fixtureCases[file]! {
+                let (ids, starts) = tok.encodeWithOffsets(c.text)
+                #expect(ids == c.ids_plain)
+                let bytes = Array(c.text.utf8)
+                var covered = 0
+                for (id, start) in zip(ids, starts) {
+                    let tb = tok.idBytes[Int(id)]!
+                    #expect(start >= covered, "\(file): \(c.text.debugDescription)")
+                    // Model tokens sit exactly at their bytes; added tokens may swallow whitespace first (lstrip).
+                    let at = tok.addedTokens.contains { $0.id == id } ? bytes[start...].firstRange(of: tb)?.lowerBound : start
+                    #expect(at.map { Array(bytes[$0..<($0 + tb.count)]) == tb } == true, "\(file): \(c.text.debugDescription)")
+                    covered = (at ?? start) + tb.count
+                }
+                #expect(covered == bytes.count, "\(file): \(c.text.debugDescription)")
+            }
+        }
+    }
+
     @Test func batchEncodeEqualsSingleEncodes() throws {
         let tok = try loadFixture("llama3.json")
         let texts = fixtureCases["llama3.json"]!.map(\.text)

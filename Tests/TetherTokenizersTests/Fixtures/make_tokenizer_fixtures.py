@@ -21,7 +21,8 @@ them, and dumps the library's encodings of a set of tricky strings:
   gpt2.json and llama3.json).
 - cases.json: {tokenizer file: [{text, ids, ids_plain, decoded, decoded_skip}]}, where ids are with
   special tokens added by the post-processor, ids_plain without, decoded = decode(ids) and
-  decoded_skip = decode(ids, skip_special_tokens=True).
+  decoded_skip = decode(ids, skip_special_tokens=True). Keys single_id_decodes / byte_pair_decodes
+  hold llama3.json decodings of each single id and of random id triples (lossy UTF-8).
 """
 import json
 import os
@@ -180,6 +181,14 @@ def main():
                              AddedToken("<W>", single_word=True, special=True, normalized=False)])
     qwen.save(os.path.join(HERE, "qwen2.json"))
     cases["qwen2.json"] = dump(qwen, texts)
+
+    # Lossy UTF-8 decoding of every single id (partial byte sequences become U+FFFD).
+    cases["single_id_decodes"] = [{"text": "", "ids": [i], "ids_plain": [], "decoded": llama.decode([i], skip_special_tokens=False),
+                                   "decoded_skip": llama.decode([i], skip_special_tokens=True)}
+                                  for i in range(llama.get_vocab_size())]
+    cases["byte_pair_decodes"] = [{"text": "", "ids": p, "ids_plain": [], "decoded": llama.decode(p, skip_special_tokens=False),
+                                   "decoded_skip": llama.decode(p, skip_special_tokens=True)}
+                                  for p in ([random.Random(5 + k).randrange(700) for _ in range(3)] for k in range(300))]
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, ensure_ascii=False, indent=0)
