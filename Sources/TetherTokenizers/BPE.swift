@@ -12,7 +12,7 @@ public struct BPEModel: Sendable {
     /// Id of the single-byte token for each byte, or -1.
     let byteIds: [Int32]
     /// (left id << 32 | right id) -> (rank << 32 | merged id).
-    let mergeTable: [UInt64: UInt64]
+    let mergeTable: U64Map
     /// Raw bytes of whole tokens -> id; used only when `ignoreMerges` is set.
     let bytesToId: [[UInt8]: Int32]
 
@@ -29,8 +29,7 @@ public struct BPEModel: Sendable {
         }
         self.idToToken = idToToken
         self.byteIds = ByteLevel.byteToChar.map { vocab[String(Character($0))] ?? -1 }
-        var table: [UInt64: UInt64] = [:]
-        table.reserveCapacity(merges.count)
+        var table = U64Map(capacity: merges.count)
         for (rank, (a, b)) in merges.enumerated() {
             guard let ia = vocab[a], let ib = vocab[b] else {
                 throw TokenizerError(path: "model.merges[\(rank)]", message: "merge \"\(a) \(b)\" uses a token not in the vocabulary")
@@ -39,7 +38,7 @@ public struct BPEModel: Sendable {
                 throw TokenizerError(path: "model.merges[\(rank)]", message: "merged token \"\(a + b)\" is not in the vocabulary")
             }
             let key = UInt64(UInt32(ia)) << 32 | UInt64(UInt32(ib))
-            if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
+            if table[key] == nil { table.insert(key, UInt64(rank) << 32 | UInt64(UInt32(m))) }
         }
         self.mergeTable = table
         var b2i: [[UInt8]: Int32] = [:]
@@ -102,6 +101,46 @@ public struct BPEModel: Sendable {
             if ids[Int(i)] >= 0 { out.append(ids[Int(i)]) }  // bytes missing from the vocab are dropped, as HF does without unk
             i = next[Int(i)]
         }
+    }
+}
+
+/// A fixed-size open-addressing map from UInt64 to UInt64 (read-mostly, cheap hash).
+struct U64Map: Sendable {
+    private var keys: [UInt64]
+    private var values: [UInt64]
+    private var used: [Bool]
+    private let mask: Int
+
+    init(capacity: Int) {
+        var cap = 16
+        while cap < capacity * 2 { cap <<= 1 }
+        keys = [UInt64](repeating: 0, count: cap)
+        values = [UInt64](repeating: 0, count: cap)
+        used = [Bool](repeating: false, count: cap)
+        mask = cap - 1
+    }
+
+    @inline(__always) private func start(_ k: UInt64) -> Int {
+        let h = k &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: h >> 32 ^ h) & mask
+    }
+
+    @inline(__always) subscript(_ k: UInt64) -> UInt64? {
+        var i = start(k)
+        while used[i] {
+            if keys[i] == k { return values[i] }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Inserts or replaces; capacity must stay above the number of keys (set at init).
+    mutating func insert(_ k: UInt64, _ v: UInt64) {
+        var i = start(k)
+        while used[i] && keys[i] != k { i = (i + 1) & mask }
+        used[i] = true
+        keys[i] = k
+        values[i] = v
     }
 }
 

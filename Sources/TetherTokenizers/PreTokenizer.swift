@@ -66,8 +66,10 @@ private func classify(_ v: UInt32) -> UInt8 {
     }
 }
 
-/// Classes of all BMP scalars, computed once (64 KiB); others are classified on the fly.
-private let bmpClasses: [UInt8] = (0..<65536).map { classify(UInt32($0)) }
+/// Classes of the scalars below U+20000 (the BMP and the plane with emoji), computed once
+/// (128 KiB); others are classified on the fly.
+private let tableLimit: UInt32 = 0x20000
+private let bmpClasses: [UInt8] = (0..<tableLimit).map { classify($0) }
 
 private struct Scanner {
     let p: UnsafeBufferPointer<UInt8>
@@ -88,7 +90,7 @@ private struct Scanner {
     /// Class and length of the scalar at byte `i`.
     @inline(__always) func cls(_ i: Int) -> (UInt8, Int) {
         let (v, n) = scalar(i)
-        return (v < 65536 ? table[Int(v)] : classify(v), n)
+        return (v < tableLimit ? table[Int(v)] : classify(v), n)
     }
 
     /// End of the run starting at `i` of scalars whose class satisfies `pred`.
