@@ -39,6 +39,32 @@ public struct ChatTemplate: Sendable, Equatable {
         }
     }
 
+    /// The built-in template a Jinja `chat_template` (from `tokenizer_config.json`) is written for,
+    /// recognised by its markers; nil if none matches.
+    public init?(jinja: String, eosToken: String? = nil) {
+        if jinja.contains("<|im_start|>") {
+            self.init(style: .chatML)
+        } else if jinja.contains("<|start_header_id|>") {
+            self.init(style: .llama3)
+        } else if jinja.contains("<|assistant|>") {
+            self.init(style: .zephyr, endOfTurn: eosToken)
+        } else {
+            return nil
+        }
+    }
+
+    /// The built-in template whose special tokens `tokenizer` has (ChatML, then Llama-3), or nil.
+    public init?(for tokenizer: Tokenizer) {
+        for style in [Style.chatML, .llama3] {
+            let t = ChatTemplate(style: style)
+            if t.requiredTokens.allSatisfy({ tokenizer.tokenToId($0) != nil && tokenizer.addedByContent[$0] != nil }) {
+                self = t
+                return
+            }
+        }
+        return nil
+    }
+
     /// Special tokens this template needs the tokenizer to have as added tokens.
     public var requiredTokens: [String] {
         switch style {

@@ -101,6 +101,24 @@ public struct PostProcessor: Sendable, Equatable {
         return (prefix, suffix)
     }
 
+    /// Fills the pair template with `a` and `b`; returns ids and their type ids.
+    func apply(_ a: [Int32], pair b: [Int32]) -> (ids: [Int32], typeIds: [Int32]) {
+        var ids: [Int32] = [], types: [Int32] = []
+        for p in pair {
+            switch p {
+            case .special(let name, let ty):
+                let s = specialTokens[name] ?? []
+                ids += s
+                types += [Int32](repeating: Int32(ty), count: s.count)
+            case .sequence(let which, let ty):
+                let s = which == "A" ? a : b
+                ids += s
+                types += [Int32](repeating: Int32(ty), count: s.count)
+            }
+        }
+        return (ids, types)
+    }
+
     /// Adds the single template's tokens to `ids`. A prefix (BOS) that `ids` already starts with
     /// is not added a second time.
     func apply(_ ids: [Int32]) -> [Int32] {

@@ -66,6 +66,16 @@ public final class Tokenizer: Sendable {
         return encode(text, addSpecialTokens: addSpecialTokens, cache: &cache, offsets: nil)
     }
 
+    /// Encodes a pair of texts (as reward or cross-encoder models take them) with the post-processor's
+    /// pair template; returns ids and type ids (0 for the first text, per the template).
+    public func encode(_ a: String, pair b: String, addSpecialTokens: Bool = true) -> (ids: [Int32], typeIds: [Int32]) {
+        let ea = encode(a, addSpecialTokens: false), eb = encode(b, addSpecialTokens: false)
+        guard addSpecialTokens, let postProcessor else {
+            return (ea + eb, [Int32](repeating: 0, count: ea.count) + [Int32](repeating: 1, count: eb.count))
+        }
+        return postProcessor.apply(ea, pair: eb)
+    }
+
     /// Encodes text and returns each token's start byte offset in the UTF-8 of `text`
     /// (no post-processor tokens). In normalized text that changed, tokens get their segment's start.
     public func encodeWithOffsets(_ text: String) -> (ids: [Int32], starts: [Int]) {

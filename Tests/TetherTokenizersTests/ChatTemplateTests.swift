@@ -85,6 +85,15 @@ import Testing
         #expect(batch.lossMask[1] == long.assistantMask)
     }
 
+    @Test func templatesAreRecognised() throws {
+        #expect(ChatTemplate(for: Self.chatMLTokenizer)?.style == .chatML)
+        #expect(ChatTemplate(for: try loadFixture("llama3.json"))?.style == .llama3)
+        #expect(ChatTemplate(for: try loadFixture("gpt2.json")) == nil)
+        #expect(ChatTemplate(jinja: "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'}}")?.style == .chatML)
+        #expect(ChatTemplate(jinja: "{{ '<|assistant|>' }}", eosToken: "<|endoftext|>") == ChatTemplate(style: .zephyr, endOfTurn: "<|endoftext|>"))
+        #expect(ChatTemplate(jinja: "{{ messages }}") == nil)
+    }
+
     @Test func malformedMessagesAreClearErrors() throws {
         func message(_ json: String) -> String {
             do { _ = try ChatMessage.parse(jsonData: Data(json.utf8)); return "no error" } catch { return error.description }

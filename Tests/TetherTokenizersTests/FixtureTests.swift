@@ -92,6 +92,17 @@ import Testing
         }
     }
 
+    @Test func pairEncodingUsesThePairTemplate() throws {
+        let tok = try loadFixture("llama3.json")
+        let cases = fixtureCases["llama3_pairs"]!
+        #expect(cases.count == 3)
+        for c in cases {
+            let parts = c.text.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+            let e = tok.encode(parts[0], pair: parts[1])
+            #expect(e.ids == c.ids && e.typeIds == c.ids_plain, "\(parts)")
+        }
+    }
+
     @Test func batchEncodeEqualsSingleEncodes() throws {
         let tok = try loadFixture("llama3.json")
         let texts = fixtureCases["llama3.json"]!.map(\.text)

@@ -22,7 +22,8 @@ them, and dumps the library's encodings of a set of tricky strings:
 - cases.json: {tokenizer file: [{text, ids, ids_plain, decoded, decoded_skip}]}, where ids are with
   special tokens added by the post-processor, ids_plain without, decoded = decode(ids) and
   decoded_skip = decode(ids, skip_special_tokens=True). Keys single_id_decodes / byte_pair_decodes
-  hold llama3.json decodings of each single id and of random id triples (lossy UTF-8).
+  hold llama3.json decodings of each single id and of random id triples (lossy UTF-8);
+  llama3_pairs holds pair encodings (text "a\0b", ids, and type ids in ids_plain).
 """
 import json
 import os
@@ -165,6 +166,10 @@ def main():
         json.dump(j, f, ensure_ascii=False, indent=1)
     llama = Tokenizer.from_file(path)
     cases["llama3.json"] = dump(llama, texts)
+    # Pairs through the pair template: ids in "ids", type ids in "ids_plain".
+    cases["llama3_pairs"] = [{"text": a + "\u0000" + b, "ids": e.ids, "ids_plain": e.type_ids, "decoded": "", "decoded_skip": ""}
+                             for a, b in [("Hello world", "It's 42"), ("", "x"), ("a\n\nb", "")]
+                             for e in [llama.encode(a, b)]]
 
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     pre = pre_tokenizers.Sequence([
