@@ -6,6 +6,9 @@ public struct BPEModel: Sendable {
     public let merges: [(String, String)]
     /// If set, a pre-token that is itself in the vocabulary is emitted whole (Llama-3's `ignore_merges`).
     public let ignoreMerges: Bool
+    /// Token emitted for a byte missing from the vocabulary (HF `unk_token`); without one such bytes are dropped.
+    public let unkToken: String?
+    let unkId: Int32
 
     /// Token string of each id (nil where the id is not in the vocabulary).
     let idToToken: [String?]
@@ -17,10 +20,20 @@ public struct BPEModel: Sendable {
     let bytesToId: [[UInt8]: Int32]
 
     /// Builds a model; throws if a merge names a token missing from the vocabulary.
-    public init(vocab: [String: Int32], merges: [(String, String)], ignoreMerges: Bool = false) throws(TokenizerError) {
+    public init(vocab: [String: Int32], merges: [(String, String)], ignoreMerges: Bool = false,
+                unkToken: String? = nil) throws(TokenizerError) {
         self.vocab = vocab
         self.merges = merges
         self.ignoreMerges = ignoreMerges
+        self.unkToken = unkToken
+        if let unkToken {
+            guard let id = vocab[unkToken] else {
+                throw TokenizerError(path: "model.unk_token", message: "\"\(unkToken)\" is not in the vocabulary")
+            }
+            self.unkId = id
+        } else {
+            self.unkId = -1
+        }
         let maxId = Int(vocab.values.max() ?? -1)
         var idToToken = [String?](repeating: nil, count: maxId + 1)
         for (t, i) in vocab {
@@ -54,7 +67,7 @@ public struct BPEModel: Sendable {
         if n == 0 { return }
         if n == 1 {
             let id = byteIds[Int(w[0])]
-            if id >= 0 { out.append(id) }
+            if id >= 0 { out.append(id) } else if unkId >= 0 { out.append(unkId) }
             return
         }
         if ignoreMerges, let id = bytesToId[Array(w)] {
@@ -98,7 +111,8 @@ public struct BPEModel: Sendable {
         }
         var i: Int32 = 0
         while i >= 0 {
-            if ids[Int(i)] >= 0 { out.append(ids[Int(i)]) }  // bytes missing from the vocab are dropped, as HF does without unk
+            // Bytes missing from the vocabulary become unk, or are dropped without one (as HF does).
+            if ids[Int(i)] >= 0 { out.append(ids[Int(i)]) } else if unkId >= 0 { out.append(unkId) }
             i = next[Int(i)]
         }
     }

@@ -129,7 +129,7 @@ public struct PostProcessor: Sendable, Equatable {
 }
 
 /// How ids turn back into text.
-public enum Decoder: String, Sendable {
+public enum TokenDecoder: String, Sendable {
     /// HF ByteLevel decoder: each token's characters map back to bytes, then UTF-8 (lossy).
     case byteLevel = "ByteLevel"
     /// No decoder: tokens joined by spaces (as HF does when `decoder` is null).

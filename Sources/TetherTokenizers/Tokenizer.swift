@@ -14,7 +14,7 @@ public final class Tokenizer: Sendable {
     /// Optional post-processor adding BOS/EOS when `addSpecialTokens` is true.
     public let postProcessor: PostProcessor?
     /// The decoder.
-    public let decoder: Decoder
+    public let decoder: TokenDecoder
 
     let rawMatcher: AddedTokenMatcher
     let normalizedMatcher: AddedTokenMatcher
@@ -25,7 +25,7 @@ public final class Tokenizer: Sendable {
 
     /// Assembles a tokenizer from its parts.
     public init(model: BPEModel, addedTokens: [AddedToken] = [], normalizer: Normalizer? = nil,
-                preTokenizer: PreTokenizer = .gpt2, postProcessor: PostProcessor? = nil, decoder: Decoder = .byteLevel) {
+                preTokenizer: PreTokenizer = .gpt2, postProcessor: PostProcessor? = nil, decoder: TokenDecoder = .byteLevel) {
         self.model = model
         self.addedTokens = addedTokens
         self.normalizer = normalizer

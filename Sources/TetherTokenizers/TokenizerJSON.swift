@@ -54,7 +54,8 @@ extension Tokenizer {
         try self.init(tokenizerJSONData: data, file: url.path)
     }
 
-    /// Parses `tokenizer.json` contents; `file` is used in error messages.
+    /// Parses `tokenizer.json` contents; `file` is used in error messages. Unsupported parts are
+    /// errors naming their field; `truncation`, `padding` and offset trimming are not applied.
     public convenience init(tokenizerJSONData data: Data, file: String? = nil) throws(TokenizerError) {
         let any: Any
         do { any = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
@@ -86,7 +87,7 @@ extension Tokenizer {
         let model = try Self.parseModel(root.sub("model"))
         let post = try Self.parsePostProcessor(root.sub("post_processor"))
 
-        var decoder = Decoder.none
+        var decoder = TokenDecoder.none
         let dec = root.sub("decoder")
         if !dec.isNull {
             _ = try dec.type(["ByteLevel"])
@@ -151,7 +152,9 @@ extension Tokenizer {
             }
         }
         do {
-            return try BPEModel(vocab: vocab, merges: merges, ignoreMerges: try n.sub("ignore_merges").bool(default: false))
+            let unk = n.sub("unk_token")
+            return try BPEModel(vocab: vocab, merges: merges, ignoreMerges: try n.sub("ignore_merges").bool(default: false),
+                                unkToken: unk.isNull ? nil : try unk.string())
         } catch {
             var e = error
             e.file = n.file
@@ -291,7 +294,7 @@ extension Tokenizer {
             "decoder": decoder == .byteLevel
                 ? ["type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true] as [String: Any] as Any : NSNull(),
             "model": [
-                "type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
+                "type": "BPE", "dropout": NSNull(), "unk_token": model.unkToken.map { $0 as Any } ?? NSNull(), "continuing_subword_prefix": NSNull(),
                 "end_of_word_suffix": NSNull(), "fuse_unk": false, "byte_fallback": false, "ignore_merges": model.ignoreMerges,
                 "vocab": model.vocab.mapValues { Int($0) }, "merges": model.merges.map { [$0.0, $0.1] },
             ] as [String: Any],
