@@ -14,6 +14,7 @@ public struct TokenizerError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
 
+    /// "file: path: message".
     public var description: String {
         let loc = file.map { "\($0): " } ?? ""
         return path.isEmpty ? "\(loc)\(message)" : "\(loc)\(path): \(message)"
