@@ -111,20 +111,21 @@ public final class Tokenizer: Sendable {
                     offsets?.pointee.append(seg.range.lowerBound)
                     continue
                 }
-                if let normalizer {
+                // Text with no scalar at or above U+0300 (no UTF-8 byte >= 0xCC) is already NFC.
+                if let normalizer, p[seg.range].contains(where: { $0 >= 0xCC }) {
                     let original = String(decoding: UnsafeBufferPointer(rebasing: p[seg.range]), as: UTF8.self)
                     var norm = normalizer.apply(original)
                     if norm.utf8.elementsEqual(original.utf8) {  // (String == compares canonically)
-                        encodeNormalized(p, seg.range, base: 0, into: &out, cache: &cache, offsets: offsets)
+                        encodeNormalized(p, seg.range, into: &out, cache: &cache, offsets: offsets)
                     } else {
                         norm.withUTF8 { q in
                             let before = out.count
-                            encodeNormalized(q, 0..<q.count, base: 0, into: &out, cache: &cache, offsets: nil)
+                            encodeNormalized(q, 0..<q.count, into: &out, cache: &cache, offsets: nil)
                             offsets?.pointee += [Int](repeating: seg.range.lowerBound, count: out.count - before)
                         }
                     }
                 } else {
-                    encodeNormalized(p, seg.range, base: 0, into: &out, cache: &cache, offsets: offsets)
+                    encodeNormalized(p, seg.range, into: &out, cache: &cache, offsets: offsets)
                 }
             }
         }
@@ -133,7 +134,7 @@ public final class Tokenizer: Sendable {
     }
 
     /// Second added-token pass (normalized tokens), then pre-tokenization and BPE.
-    private func encodeNormalized(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, base: Int, into out: inout [Int32],
+    private func encodeNormalized(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32],
                                   cache: inout WordCache, offsets: UnsafeMutablePointer<[Int]>?) {
         let segs = normalizedMatcher.isEmpty ? [(id: Int32?.none, range: range)] : normalizedMatcher.split(p, range)
         for seg in segs {
