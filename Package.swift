@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "Tether", targets: ["Tether"]),
         .library(name: "TetherNN", targets: ["TetherNN"]),
         .library(name: "TetherLM", targets: ["TetherLM"]),
+        .library(name: "TetherTokenizers", targets: ["TetherTokenizers"]),
         .executable(name: "tether", targets: ["tether"]),
     ],
     dependencies: [
@@ -19,6 +20,8 @@ let package = Package(
         .target(name: "Tether", dependencies: ["CTetherKernels"]),
         .target(name: "TetherNN", dependencies: ["Tether"]),
         .target(name: "TetherLM", dependencies: ["Tether", "TetherNN"]),
+        // Byte-level BPE tokenizers; no tensors: token ids are [Int32].
+        .target(name: "TetherTokenizers"),
         .executableTarget(
             name: "tether",
             dependencies: [
@@ -34,5 +37,6 @@ let package = Package(
         // Fixtures/ holds tiny HF models and their reference outputs (Scripts/make_lm_fixtures.py).
         .testTarget(name: "TetherLMTests", dependencies: ["TetherLM", "TetherTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "TetherTokenizersTests", dependencies: ["TetherTokenizers"], exclude: ["Fixtures"]),
     ]
 )
