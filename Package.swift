@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(
             name: "tether",
             dependencies: [
-                "Tether", "TetherNN", "TetherLM",
+                "Tether", "TetherNN", "TetherLM", "TetherTokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared test helpers (finite-difference gradient checks, tolerances).
