@@ -3,12 +3,13 @@ import CTetherKernels
 import Foundation
 import Tether
 import TetherLM
+import TetherTokenizers
 
 /// `tether bench lm`: whole-model speed as a fraction of what the FMA peak allows.
 struct BenchLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
-        abstract: "Forward tokens/s of the tiny and small models, against the FMA peak of the same run.")
+        abstract: "Forward tokens/s of the tiny and small models against the FMA peak of the same run, and tokenizer encode MB/s.")
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -36,6 +37,13 @@ struct BenchLMCommand: ParsableCommand {
                                     size.name, batch, length, tps, fraction * 100))
             }
         }
+        // Tokenizer: a 4096-token byte-level BPE trained on 1 MB, encoding 10 MB of mixed text.
+        let trainer = BPETrainer(vocabSize: 4096, specialTokens: ["<|endoftext|>"])
+        let tok = trainer.train(texts: [TokenizerBenchmark.syntheticText(bytes: 1_000_000, seed: 2)])
+        let text = TokenizerBenchmark.syntheticText(bytes: 10_000_000, seed: 3)
+        let (mbps, tokens) = TokenizerBenchmark.encodeThroughput(tok, text: text)
+        figures.append(("tokenizer_encode_mb_per_s", mbps))
+        lines.append(String(format: "tokenizer encode (10 MB, vocab 4096): %.1f MB/s, %d tokens", mbps, tokens))
         if json {
             let body = figures.map { "\"\($0.0)\": \(String(format: "%.4g", $0.1))" }.joined(separator: ", ")
             print("{\"isa\": \"\(String(cString: tk_isa_name(tk_active_isa())))\", \"threads\": \(ThreadPool.shared.threadCount), \(body)}")
