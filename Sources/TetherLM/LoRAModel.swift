@@ -1,3 +1,4 @@
+import Foundation
 import Tether
 import TetherNN
 
@@ -55,5 +56,19 @@ extension CausalLM {
     /// (trainable, total) parameter element counts, as PEFT's `get_nb_trainable_parameters`.
     public var trainableParameterCounts: (trainable: Int, total: Int) {
         (trainableParameterCount, parameterCount)
+    }
+
+    /// `"trainable params: 2,304 || all params: 30,848 || trainable%: 7.4689"`, as PEFT prints it.
+    public var trainableParametersSummary: String {
+        let (trainable, total) = trainableParameterCounts
+        func grouped(_ n: Int) -> String {
+            var digits = Array(String(n))
+            var i = digits.count - 3
+            while i > 0 { digits.insert(",", at: i); i -= 3 }
+            return String(digits)
+        }
+        let percent = total == 0 ? 0 : 100 * Double(trainable) / Double(total)
+        return "trainable params: \(grouped(trainable)) || all params: \(grouped(total)) || trainable%: "
+            + String(format: "%.4f", percent)
     }
 }

@@ -242,3 +242,28 @@ private func randomizeB(_ model: Module, seed: UInt64 = 3) {
         #expect(throws: LMError.self) { try CausalLM(contentsOf: fixture("tiny-gpt2")).saveAdapter(to: temporaryFolder()) }
     }
 }
+
+@Suite struct LoRACheckpointTests {
+    @Test func checkpointsHoldBaseWeightsOnlyAndMergedAdaptersBakeIn() throws {
+        let ref = try Parity.load("tiny-gpt2")
+        let model = try CausalLM(contentsOf: fixture("tiny-gpt2"))
+        try model.applyLoRA(LoRAConfig(r: 2, alpha: 4, targetModules: .names(["c_attn"])))
+        randomizeB(model)
+        #expect(model.trainableParametersSummary
+                == "trainable params: 512 || all params: 29,056 || trainable%: 1.7621")
+        let adapted = realLogits(model, ref)
+        let plainFolder = temporaryFolder()
+        try model.save(to: plainFolder)
+        let names = try SafeTensorsFile(url: plainFolder.appendingPathComponent("model.safetensors")).names
+        #expect(!names.contains { $0.contains("lora_") })
+        #expect(realLogits(try CausalLM(contentsOf: plainFolder), ref) == realLogits(try CausalLM(contentsOf: fixture("tiny-gpt2")), ref))
+        // A checkpoint loads into a model that already carries adapters, leaving them be.
+        try Checkpoint.load(into: model, family: .gpt2, from: plainFolder)
+        #expect(realLogits(model, ref) == adapted)
+
+        model.removeLoRA(merge: true)
+        let mergedFolder = temporaryFolder()
+        try model.save(to: mergedFolder)
+        #expect(maxDiff(realLogits(try CausalLM(contentsOf: mergedFolder), ref), adapted) <= 1e-4)
+    }
+}

@@ -44,6 +44,12 @@ public final class LoRA: Module {
         b(a(dropout(x))) * scale
     }
 
+    /// Whether a parameter path names an adapter factor (`….lora_A.weight`, `….lora_B.weight`).
+    public static func isAdapterParameter(_ path: String) -> Bool {
+        let parts = path.split(separator: ".")
+        return parts.count >= 2 && (parts[parts.count - 2] == "lora_A" || parts[parts.count - 2] == "lora_B")
+    }
+
     /// `scale · B·A` as an (out, in) tensor without autograd.
     public func deltaWeight() -> Tensor {
         noGrad { (b.weight.matmul(a.weight) * scale).contiguousData() }
