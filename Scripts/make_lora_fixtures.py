@@ -1,12 +1,12 @@
 """Makes the TetherLM LoRA parity fixtures: PEFT LoRA adapters (with random, non-zero B) on
-the tiny GPT-2 and Llama fixtures, saved with save_pretrained, plus the logits with the
+the tiny GPT-2, Llama and Qwen2 fixtures, saved with save_pretrained, plus the logits with the
 adapter applied, as JSON.
 
     /tmp/venv/bin/pip install torch transformers safetensors peft
     /tmp/venv/bin/python Scripts/make_lora_fixtures.py
 
-Reads Tests/TetherLMTests/Fixtures/tiny-{gpt2,llama} (Scripts/make_lm_fixtures.py) and writes
-Tests/TetherLMTests/Fixtures/lora-{gpt2,llama}/{adapter_config.json, adapter_model.safetensors,
+Reads Tests/TetherLMTests/Fixtures/tiny-{gpt2,llama,qwen2} (Scripts/make_lm_fixtures.py) and writes
+Tests/TetherLMTests/Fixtures/lora-{gpt2,llama,qwen2}/{adapter_config.json, adapter_model.safetensors,
 parity.json}. The Swift tests need only those files (no Python).
 """
 import json
@@ -41,6 +41,7 @@ def make(base, name, targets, r, alpha, seed, **extra):
     folder = os.path.join(FIX, name)
     os.makedirs(folder, exist_ok=True)
     model.peft_config["default"].base_model_name_or_path = base  # not this machine's path
+    model.peft_config["default"].target_modules = sorted(model.peft_config["default"].target_modules)  # a set
     model.save_pretrained(folder)
     readme = os.path.join(folder, "README.md")  # PEFT's model card: not needed
     if os.path.exists(readme):
@@ -66,6 +67,9 @@ def main():
     make("tiny-gpt2", "lora-gpt2", ["c_attn", "c_fc"], r=4, alpha=8, seed=11, fan_in_fan_out=True)
     make("tiny-llama", "lora-llama", ["q_proj", "v_proj", "down_proj"], r=2, alpha=3, seed=12,
          use_rslora=True)
+    # "all-linear" on a model with an untied lm_head: PEFT leaves the head out and saves the
+    # expanded list of full module paths as target_modules.
+    make("tiny-qwen2", "lora-qwen2", "all-linear", r=2, alpha=4, seed=13)
 
 
 if __name__ == "__main__":

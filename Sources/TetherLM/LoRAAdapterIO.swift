@@ -36,8 +36,11 @@ extension CausalLM {
         }
         try SafeTensors.save(tensors, metadata: ["format": "pt"],
                              to: folder.appendingPathComponent(LoRAAdapterFile.weightsName))
+        // PEFT saves "all-linear" expanded to the adapted layers' paths.
+        var written = config
+        if config.targetModules == .allLinear { written.targetModules = .names(loraLayers().map(\.0).sorted()) }
         // GPT-2's projections are Conv1D in PyTorch: PEFT records fan_in_fan_out for them.
-        try config.write(to: folder.appendingPathComponent(LoRAAdapterFile.configName),
+        try written.write(to: folder.appendingPathComponent(LoRAAdapterFile.configName),
                          fanInFanOut: self.config.family == .gpt2)
     }
 

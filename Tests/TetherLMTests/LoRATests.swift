@@ -147,7 +147,7 @@ private func randomizeB(_ model: Module, seed: UInt64 = 3) {
         #expect(realLogits(model, ref) == adapted)  // re-enabled after the scope
     }
 
-    @Test(arguments: ["gpt2", "llama"])
+    @Test(arguments: ["gpt2", "llama", "qwen2"])
     func peftAdapterGivesPEFTLogits(_ family: String) throws {
         let ref = try Parity.load("lora-\(family)")
         let counts = try JSONDecoder().decode(PEFTCounts.self,
@@ -165,6 +165,23 @@ private func randomizeB(_ model: Module, seed: UInt64 = 3) {
         #expect(counts.max_adapter_effect > 1)  // the fixture's adapter does change the logits
         let ratio = worstRatio(realLogits(model, ref), expected)
         #expect(ratio <= 1, "lora-\(family): logits differ from PEFT, worst ratio \(ratio)")
+    }
+
+    @Test func allLinearIsSavedExpandedAsPEFTDoes() throws {
+        let model = try CausalLM(contentsOf: fixture("tiny-qwen2"))
+        try model.applyLoRA(LoRAConfig(r: 2, alpha: 4, targetModules: .allLinear))
+        let folder = temporaryFolder()
+        try model.saveAdapter(to: folder)
+        func targets(_ url: URL) throws -> [String]? {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent("adapter_config.json")))
+            return (json as? [String: Any])?["target_modules"] as? [String]
+        }
+        let ours = try #require(try targets(folder))
+        #expect(ours == (try targets(fixture("lora-qwen2"))))
+        #expect(ours.count == 14 && !ours.contains("lm_head"))
+        let keys = try SafeTensorsFile(url: folder.appendingPathComponent("adapter_model.safetensors")).names
+        let peftKeys = try SafeTensorsFile(url: fixture("lora-qwen2").appendingPathComponent("adapter_model.safetensors")).names
+        #expect(keys == peftKeys)
     }
 
     @Test func saveLoadRoundTripMatchesPEFTLayout() throws {
