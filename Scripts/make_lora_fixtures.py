@@ -1,6 +1,6 @@
 """Makes the TetherLM LoRA parity fixtures: PEFT LoRA adapters (with random, non-zero B) on
 the tiny GPT-2, Llama and Qwen2 fixtures, saved with save_pretrained, plus the logits with the
-adapter applied, as JSON.
+adapter applied and the gradients of a loss w.r.t. the adapter factors, as JSON.
 
     /tmp/venv/bin/pip install torch transformers safetensors peft
     /tmp/venv/bin/python Scripts/make_lora_fixtures.py
@@ -24,7 +24,24 @@ IDS = torch.tensor([[5, 17, 42, 8, 63, 1, 29, 11],
                     [0, 0, 0, 7, 33, 2, 50, 19]])
 MASK = torch.tensor([[1, 1, 1, 1, 1, 1, 1, 1],
                      [0, 0, 0, 1, 1, 1, 1, 1]])
+TARGETS = torch.tensor([[17, 42, 8, 63, 1, 29, 11, 3],
+                        [0, 0, 0, 33, 2, 50, 19, 60]])
 POSITIONS = (MASK.cumsum(-1) - 1).clamp(min=0)
+
+
+def adapter_grads(model):
+    """Gradients of Σ log p(target) over real tokens w.r.t. every adapter factor, by the
+    parameter names Tether uses (PEFT's minus `base_model.model.` and the adapter name)."""
+    model.zero_grad()
+    logits = model(input_ids=IDS, attention_mask=MASK, position_ids=POSITIONS).logits
+    logp = torch.log_softmax(logits.double(), -1).gather(-1, TARGETS.unsqueeze(-1)).squeeze(-1)
+    (logp * MASK).sum().backward()
+    grads = {}
+    for pname, p in model.named_parameters():
+        if "lora_" in pname:
+            key = pname.removeprefix("base_model.model.").replace(".default.", ".")
+            grads[key] = {"shape": list(p.shape), "values": p.grad.flatten().tolist()}
+    return grads
 
 
 def make(base, name, targets, r, alpha, seed, **extra):
@@ -46,6 +63,7 @@ def make(base, name, targets, r, alpha, seed, **extra):
     readme = os.path.join(folder, "README.md")  # PEFT's model card: not needed
     if os.path.exists(readme):
         os.remove(readme)
+    grads = adapter_grads(model)
     with torch.no_grad():
         logits = model(input_ids=IDS, attention_mask=MASK, position_ids=POSITIONS).logits
         with model.disable_adapter():
@@ -53,7 +71,7 @@ def make(base, name, targets, r, alpha, seed, **extra):
     record = {
         "transformers": transformers.__version__, "torch": torch.__version__, "peft": peft.__version__,
         "input_ids": IDS.tolist(), "attention_mask": MASK.tolist(), "position_ids": POSITIONS.tolist(),
-        "logits_shape": list(logits.shape), "logits": logits.flatten().tolist(),
+        "targets": TARGETS.tolist(), "grads": grads, "logits_shape": list(logits.shape), "logits": logits.flatten().tolist(),
         "max_adapter_effect": (logits - base_logits).abs().max().item(),
         "trainable_params": model.get_nb_trainable_parameters()[0],
         "total_params": model.get_nb_trainable_parameters()[1],

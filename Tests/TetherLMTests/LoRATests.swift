@@ -165,6 +165,25 @@ private func randomizeB(_ model: Module, seed: UInt64 = 3) {
         #expect(counts.max_adapter_effect > 1)  // the fixture's adapter does change the logits
         let ratio = worstRatio(realLogits(model, ref), expected)
         #expect(ratio <= 1, "lora-\(family): logits differ from PEFT, worst ratio \(ratio)")
+
+        // Gradients of Σ log p(target) over real tokens reach the adapter factors as in PEFT.
+        model.eval()
+        let logp = model.tokenLogProbs(hidden: model.hidden(ref.ids, attentionMask: ref.mask), tokens: ref.targetIds)
+        (logp * ref.mask).sum().backward()
+        let grads = try #require(ref.grads)
+        let adapterNames = model.trainableNamedParameters.map(\.0)
+        #expect(Set(grads.keys) == Set(adapterNames))
+        for (name, p) in model.namedParameters() {
+            guard let reference = grads[name] else {
+                #expect(p.grad == nil, "base parameter \(name) got a gradient")
+                continue
+            }
+            let g = try #require(p.grad, "no gradient for \(name)")
+            #expect(g.shape == reference.shape)
+            let scale = reference.values.map(abs).max() ?? 1
+            let r = worstRatio(g.scalars(), reference.values, rtol: 1e-4, atol: 1e-4 * Swift.max(scale, 1))
+            #expect(r <= 1, "lora-\(family): gradient of \(name) differs, worst ratio \(r)")
+        }
     }
 
     @Test func allLinearIsSavedExpandedAsPEFTDoes() throws {
