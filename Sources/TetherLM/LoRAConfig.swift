@@ -162,3 +162,45 @@ extension JSONValue {
     /// Whether this is JSON null.
     var isNull: Bool { if case .null = self { return true } else { return false } }
 }
+
+extension LoRATargets: Codable {
+    /// A list of names, `"all-linear"`, or any other string as a pattern.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let names = try? c.decode([String].self) {
+            self = .names(names)
+        } else {
+            let s = try c.decode(String.self)
+            self = s == "all-linear" ? .allLinear : .pattern(s)
+        }
+    }
+
+    /// Encodes as PEFT writes `target_modules`.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .names(let names): try c.encode(names)
+        case .allLinear: try c.encode("all-linear")
+        case .pattern(let s): try c.encode(s)
+        }
+    }
+}
+
+extension LoRAConfig: Codable {
+    enum CodingKeys: String, CodingKey {
+        case r, alpha = "lora_alpha", dropout = "lora_dropout", targetModules = "target_modules"
+        case useRSLoRA = "use_rslora", baseModel = "base_model_name_or_path"
+    }
+
+    /// Decodes PEFT's field names (a run config's `lora:` section); absent fields take
+    /// PEFT's defaults except `target_modules`, which is required.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(r: try c.decodeIfPresent(Int.self, forKey: .r) ?? 8,
+                  alpha: try c.decodeIfPresent(Float.self, forKey: .alpha) ?? 8,
+                  dropout: try c.decodeIfPresent(Float.self, forKey: .dropout) ?? 0,
+                  targetModules: try c.decode(LoRATargets.self, forKey: .targetModules),
+                  useRSLoRA: try c.decodeIfPresent(Bool.self, forKey: .useRSLoRA) ?? false,
+                  baseModel: try c.decodeIfPresent(String.self, forKey: .baseModel))
+    }
+}

@@ -303,3 +303,16 @@ private func randomizeB(_ model: Module, seed: UInt64 = 3) {
         #expect(maxDiff(realLogits(try CausalLM(contentsOf: mergedFolder), ref), adapted) <= 1e-4)
     }
 }
+
+@Suite struct LoRAConfigCodingTests {
+    @Test func codableWithPEFTFieldNames() throws {
+        let json = #"{"r": 16, "lora_alpha": 32, "target_modules": "all-linear", "use_rslora": true}"#
+        let config = try JSONDecoder().decode(LoRAConfig.self, from: Data(json.utf8))
+        #expect(config == LoRAConfig(r: 16, alpha: 32, dropout: 0, targetModules: .allLinear, useRSLoRA: true))
+        let named = LoRAConfig(r: 2, alpha: 4, dropout: 0.1, targetModules: .names(["q_proj", "v_proj"]), baseModel: "m")
+        #expect(try JSONDecoder().decode(LoRAConfig.self, from: JSONEncoder().encode(named)) == named)
+        let pattern = LoRAConfig(targetModules: .pattern(#".*\.q_proj"#))
+        #expect(try JSONDecoder().decode(LoRAConfig.self, from: JSONEncoder().encode(pattern)) == pattern)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(LoRAConfig.self, from: Data(#"{"r": 4}"#.utf8)) }
+    }
+}
