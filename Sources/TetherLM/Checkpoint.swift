@@ -7,6 +7,8 @@ import TetherNN
 ///
 /// Our parameter names are HF's; the only layout difference is GPT-2's Conv1D, which stores
 /// `c_attn`, `c_proj` and `c_fc` weights as (in, out): they are transposed on load and save.
+/// LoRA adapter factors are not part of a checkpoint: they go to an adapter folder
+/// (``CausalLM/saveAdapter(to:)``), or are merged first to bake them into the weights.
 public enum Checkpoint {
     /// Checkpoint keys that are buffers, not parameters, and are skipped on load.
     static let bufferSuffixes = [".attn.bias", ".attn.masked_bias", "rotary_emb.inv_freq"]
@@ -21,7 +23,7 @@ public enum Checkpoint {
     public static func huggingFaceTensors(of module: Module, family: TransformerConfig.Family) -> [String: Tensor] {
         noGrad {
             var out: [String: Tensor] = [:]
-            for (name, p) in module.namedParameters() {
+            for (name, p) in module.namedParameters() where !LoRA.isAdapterParameter(name) {
                 out[name] = isConv1D(name, family: family) ? p.detach().transpose().contiguousData() : p.detach()
             }
             return out
@@ -55,7 +57,7 @@ public enum Checkpoint {
         let prefix = trunkName(family) + "."
         var plan: [(parameter: Tensor, name: String, key: String)] = []
         var used = Set<String>()
-        for (name, parameter) in module.namedParameters() {
+        for (name, parameter) in module.namedParameters() where !LoRA.isAdapterParameter(name) {
             // GPT-2 checkpoints come with or without the `transformer.` prefix (bare trunks).
             let candidates = name.hasPrefix(prefix) ? [name, String(name.dropFirst(prefix.count))] : [name]
             guard let key = candidates.first(where: { source.contains($0) }) else {

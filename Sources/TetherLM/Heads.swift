@@ -16,6 +16,8 @@ public final class CausalLM: Module {
     @Ignored public var transformer: Transformer
     /// The untied LM head (V, C), or nil when the token embedding is reused.
     @Ignored public var lmHead: Linear?
+    /// The configuration of the attached LoRA adapters, if any (see ``applyLoRA(_:seed:)``).
+    public internal(set) var adapterConfig: LoRAConfig?
 
     /// A freshly initialised model.
     public convenience init(config: TransformerConfig, rng: inout RandomGenerator) {

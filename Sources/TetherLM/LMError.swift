@@ -11,6 +11,8 @@ public struct LMError: Error, CustomStringConvertible, Equatable, Sendable {
         case missingTensor
         /// A tensor in the checkpoint has a different shape than the model needs.
         case shapeMismatch
+        /// A file holds a tensor the model has no place for (an adapter for an untargeted layer).
+        case unexpectedTensor
         /// A file could not be read or written.
         case io
     }

@@ -7,6 +7,9 @@ public final class Linear: Module, UnaryLayer {
     public let weight: Tensor
     /// (out), or nil for a layer without bias.
     public let bias: Tensor?
+    /// A low-rank adapter whose term is added to the output (see ``attachLoRA(rank:alpha:dropout:useRSLoRA:rng:)``).
+    /// Its children appear as this layer's `lora_A`, `lora_B` and `lora_dropout`, as in PEFT.
+    @Ignored public internal(set) var lora: LoRA?
 
     /// A layer over the given tensors (weight (out, in), bias (out)); they become trainable.
     public init(weight: Tensor, bias: Tensor?) {
@@ -27,9 +30,17 @@ public final class Linear: Module, UnaryLayer {
     /// Number of output features.
     public var outFeatures: Int { weight.shape[0] }
 
+    override public func namedChildren() -> [(String, Module)] {
+        lora?.namedChildren() ?? []
+    }
+
+    override public func namedDirectParameters() -> [(String, Tensor)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
     /// (…, in) → (…, out)
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        Tensor.linear(x, weight: weight, bias: bias)
+        adapted(x, base: Tensor.linear(x, weight: weight, bias: bias))
     }
 }
 
