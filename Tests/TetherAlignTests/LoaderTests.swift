@@ -180,6 +180,14 @@ import TetherTokenizers
         #expect(prompts == ["p0", "p2", "p3", "p5", "p6", "p8", "p9"])
     }
 
+    @Test func aRequiredTypeOverridesDetection() {
+        let u = write("lm.jsonl", [#"{"text": "The sky is blue."}"#])
+        let e = datasetError { _ = try DatasetLoader.load(u, as: .preference) }
+        #expect(e?.description == #"\#(u.relativePath):1: field "chosen": missing (expected a string or a list of messages)"#)
+        let typed = datasetError { _ = try DatasetLoader.load(PromptOnlyExample.self, from: u) }
+        #expect(typed?.field == "prompt" && typed?.line == 1)
+    }
+
     @Test func detectionFromKeys() {
         #expect(DatasetType.detect(keys: ["text"]) == .languageModeling)
         #expect(DatasetType.detect(keys: ["messages"]) == .languageModeling)

@@ -64,9 +64,11 @@ public protocol DatasetExample: Sendable, Equatable {
 
 /// Language modelling: `{"text": ...}` or `{"messages": [...]}`.
 public struct LanguageModelingExample: DatasetExample {
+    /// The type this struct holds.
     public static let datasetType = DatasetType.languageModeling
     /// The text, or the conversation.
     public var content: TextOrMessages
+    /// Columns this type does not read, kept as they were.
     public var extras: [String: JSONValue]
 
     /// Creates an example.
@@ -75,6 +77,7 @@ public struct LanguageModelingExample: DatasetExample {
         self.extras = extras
     }
 
+    /// Parses a record's fields; throws naming the missing or mistyped field.
     public init(fields f: [String: JSONValue]) throws(DatasetError) {
         switch (f["text"], f["messages"]) {
         case (.some, .some):
@@ -92,9 +95,11 @@ public struct LanguageModelingExample: DatasetExample {
 
 /// Prompt only: `{"prompt": ...}` (for online methods that generate the completion).
 public struct PromptOnlyExample: DatasetExample {
+    /// The type this struct holds.
     public static let datasetType = DatasetType.promptOnly
     /// The prompt.
     public var prompt: TextOrMessages
+    /// Columns this type does not read, kept as they were.
     public var extras: [String: JSONValue]
 
     /// Creates an example.
@@ -103,6 +108,7 @@ public struct PromptOnlyExample: DatasetExample {
         self.extras = extras
     }
 
+    /// Parses a record's fields; throws naming the missing or mistyped field.
     public init(fields f: [String: JSONValue]) throws(DatasetError) {
         prompt = try FieldParser.textOrMessages(f, "prompt")
         extras = FieldParser.extras(f, type: Self.datasetType)
@@ -111,11 +117,13 @@ public struct PromptOnlyExample: DatasetExample {
 
 /// Prompt-completion: `{"prompt": ..., "completion": ...}`, both strings or both message lists.
 public struct PromptCompletionExample: DatasetExample {
+    /// The type this struct holds.
     public static let datasetType = DatasetType.promptCompletion
     /// The prompt.
     public var prompt: TextOrMessages
     /// The completion the model learns to write.
     public var completion: TextOrMessages
+    /// Columns this type does not read, kept as they were.
     public var extras: [String: JSONValue]
 
     /// Creates an example.
@@ -125,6 +133,7 @@ public struct PromptCompletionExample: DatasetExample {
         self.extras = extras
     }
 
+    /// Parses a record's fields; throws naming the missing or mistyped field.
     public init(fields f: [String: JSONValue]) throws(DatasetError) {
         prompt = try FieldParser.textOrMessages(f, "prompt")
         completion = try FieldParser.textOrMessages(f, "completion", like: (prompt, "prompt"))
@@ -134,6 +143,7 @@ public struct PromptCompletionExample: DatasetExample {
 
 /// Preference: `{"prompt", "chosen", "rejected"}`, or implicit prompt `{"chosen", "rejected"}`.
 public struct PreferenceExample: DatasetExample {
+    /// The type this struct holds.
     public static let datasetType = DatasetType.preference
     /// The prompt; nil when it is implicit (a shared start of `chosen` and `rejected`).
     public var prompt: TextOrMessages?
@@ -141,6 +151,7 @@ public struct PreferenceExample: DatasetExample {
     public var chosen: TextOrMessages
     /// The dispreferred completion.
     public var rejected: TextOrMessages
+    /// Columns this type does not read, kept as they were.
     public var extras: [String: JSONValue]
 
     /// Creates an example.
@@ -154,6 +165,7 @@ public struct PreferenceExample: DatasetExample {
     /// The optional `margin` column (how much better `chosen` is), if present and a number.
     public var margin: Double? { extras["margin"]?.number }
 
+    /// Parses a record's fields; throws naming the missing or mistyped field.
     public init(fields f: [String: JSONValue]) throws(DatasetError) {
         prompt = f["prompt"] == nil ? nil : try FieldParser.textOrMessages(f, "prompt")
         chosen = try FieldParser.textOrMessages(f, "chosen", like: prompt.map { ($0, "prompt") })
@@ -167,6 +179,7 @@ public struct PreferenceExample: DatasetExample {
 
 /// Unpaired preference: `{"prompt", "completion", "label"}` with `label` true for a desirable completion.
 public struct UnpairedPreferenceExample: DatasetExample {
+    /// The type this struct holds.
     public static let datasetType = DatasetType.unpairedPreference
     /// The prompt.
     public var prompt: TextOrMessages
@@ -174,6 +187,7 @@ public struct UnpairedPreferenceExample: DatasetExample {
     public var completion: TextOrMessages
     /// Whether the completion is desirable.
     public var label: Bool
+    /// Columns this type does not read, kept as they were.
     public var extras: [String: JSONValue]
 
     /// Creates an example.
@@ -184,6 +198,7 @@ public struct UnpairedPreferenceExample: DatasetExample {
         self.extras = extras
     }
 
+    /// Parses a record's fields; throws naming the missing or mistyped field.
     public init(fields f: [String: JSONValue]) throws(DatasetError) {
         prompt = try FieldParser.textOrMessages(f, "prompt")
         completion = try FieldParser.textOrMessages(f, "completion", like: (prompt, "prompt"))
@@ -194,6 +209,7 @@ public struct UnpairedPreferenceExample: DatasetExample {
 
 /// Stepwise supervision: `{"prompt", "completions": [step, ...], "labels": [bool, ...]}`, one label per step.
 public struct StepwiseSupervisionExample: DatasetExample {
+    /// The type this struct holds.
     public static let datasetType = DatasetType.stepwiseSupervision
     /// The problem.
     public var prompt: String
@@ -201,6 +217,7 @@ public struct StepwiseSupervisionExample: DatasetExample {
     public var completions: [String]
     /// Whether each step is correct.
     public var labels: [Bool]
+    /// Columns this type does not read, kept as they were.
     public var extras: [String: JSONValue]
 
     /// Creates an example.
@@ -212,6 +229,7 @@ public struct StepwiseSupervisionExample: DatasetExample {
         self.extras = extras
     }
 
+    /// Parses a record's fields; throws naming the missing or mistyped field.
     public init(fields f: [String: JSONValue]) throws(DatasetError) {
         guard let p = f["prompt"] else { throw DatasetError(field: "prompt", "missing (expected a string)") }
         prompt = try FieldParser.string(p, field: "prompt")
@@ -236,11 +254,17 @@ public struct StepwiseSupervisionExample: DatasetExample {
 
 /// A record of any dataset type (what a loader returns when it detects the type from the keys).
 public enum AnyExample: Sendable, Equatable {
+    /// `text` or `messages`.
     case languageModeling(LanguageModelingExample)
+    /// `prompt`.
     case promptOnly(PromptOnlyExample)
+    /// `prompt` + `completion`.
     case promptCompletion(PromptCompletionExample)
+    /// `prompt` + `chosen` + `rejected` (prompt optional).
     case preference(PreferenceExample)
+    /// `prompt` + `completion` + `label`.
     case unpairedPreference(UnpairedPreferenceExample)
+    /// `prompt` + `completions` + `labels`.
     case stepwiseSupervision(StepwiseSupervisionExample)
 
     /// Parses `fields` as `type`.

@@ -2,11 +2,17 @@ import Foundation
 
 /// A decoded JSON value that keeps booleans and numbers apart (`true` is never the number 1).
 public enum JSONValue: Sendable, Equatable, Codable {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object.
     case object([String: JSONValue])
 
     /// Decodes any JSON value.
