@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TetherNN", targets: ["TetherNN"]),
         .library(name: "TetherLM", targets: ["TetherLM"]),
         .library(name: "TetherTokenizers", targets: ["TetherTokenizers"]),
+        .library(name: "TetherAlign", targets: ["TetherAlign"]),
         .executable(name: "tether", targets: ["tether"]),
     ],
     dependencies: [
@@ -22,6 +23,8 @@ let package = Package(
         .target(name: "TetherLM", dependencies: ["Tether", "TetherNN"]),
         // Byte-level BPE tokenizers; no tensors: token ids are [Int32].
         .target(name: "TetherTokenizers"),
+        // Data formats (TRL's), training loop, trainers.
+        .target(name: "TetherAlign", dependencies: ["Tether", "TetherNN", "TetherLM", "TetherTokenizers"]),
         .executableTarget(
             name: "tether",
             dependencies: [
@@ -38,5 +41,6 @@ let package = Package(
         .testTarget(name: "TetherLMTests", dependencies: ["TetherLM", "TetherTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "TetherTokenizersTests", dependencies: ["TetherTokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "TetherAlignTests", dependencies: ["TetherAlign", "TetherTestSupport"]),
     ]
 )
