@@ -37,6 +37,8 @@ public struct GeneratedToken: Sendable, Equatable {
     public var token: Int32
     /// The model's log-prob of the token (temperature 1, no filter).
     public var logprob: Float
+    /// The token's log-prob under the distribution sampled from (0 if greedy).
+    public var samplingLogprob: Float
     /// Set on the sample's last token: why it ended.
     public var finishReason: FinishReason?
 }
@@ -150,7 +152,8 @@ struct Generation {
                 }
                 if finish == nil && step == config.maxNewTokens - 1 { finish = .length }
                 if let finish { samples[i].finishReason = finish } else { keep.append(row) }
-                onToken(GeneratedToken(index: i, token: s.token, logprob: s.logprob, finishReason: finish))
+                onToken(GeneratedToken(index: i, token: s.token, logprob: s.logprob, samplingLogprob: s.samplingLogprob,
+                                       finishReason: finish))
             }
             progress?(step + 1, config.maxNewTokens)
             if keep.isEmpty { return }

@@ -61,7 +61,10 @@ let mixedPrompts: [[Int32]] = [[5, 9], [1, 4, 8, 2, 7], [3, 3, 12, 6, 10, 11, 4]
         ]
         for config in configs {
             let out = try generate(model: model, prompts: mixedPrompts + mixedPrompts, config: config)
-            let batched = try logProbs(model: model, pairs: out.map { ($0.promptIds, $0.tokenIds) })
+            var done: [Int] = []
+            let batched = try logProbs(model: model, pairs: out.map { ($0.promptIds, $0.tokenIds) }, batchSize: 4,
+                                       progress: { d, total in done.append(d); #expect(total == 6) })
+            #expect(done == [4, 6])
             for s in out {
                 #expect(!s.tokenIds.isEmpty && s.logprobs.count == s.tokenIds.count)
                 let alone = try logProbs(model: model, prompt: s.promptIds, completion: s.tokenIds)
@@ -242,6 +245,7 @@ let mixedPrompts: [[Int32]] = [[5, 9], [1, 4, 8, 2, 7], [3, 3, 12, 6, 10, 11, 4]
             let got = tokens[s.index] ?? []
             #expect(got.map(\.token) == s.tokenIds)
             #expect(got.map(\.logprob) == s.logprobs)
+            #expect(got.map(\.samplingLogprob) == s.samplingLogprobs)
             #expect(got.last?.finishReason == s.finishReason)
             #expect(got.dropLast().allSatisfy { $0.finishReason == nil })
         }
