@@ -29,89 +29,103 @@ public struct Sampler: Sendable {
     /// Samples one token per row of `logits` (B, V); `rngs[b]` is row b's stream (one value
     /// drawn per sampled row, none when greedy). Model log-probs come from the fused
     /// ``Tensor/tokenLogProbs(logits:tokens:)``, the function teacher forcing uses.
+    ///
+    /// The tempered softmax (B, V) is one vectorised op; filtering and the draw then run
+    /// row by row in parallel (each row has its own stream, so the thread count never
+    /// changes a result).
     public func sample(logits: Tensor, rngs: inout [RandomGenerator]) -> [SampledToken] {
         precondition(logits.rank == 2 && logits.shape[0] == rngs.count,
                      "Sampler: logits \(logits.shape) must be (B, V) with B = \(rngs.count) generators")
         let (b, v) = (logits.shape[0], logits.shape[1])
+        precondition(v > 0, "Sampler: logits \(logits.shape) have an empty vocabulary")
         let x = logits.contiguousData()
-        var out: [SampledToken] = []
-        out.reserveCapacity(b)
-        for row in 0..<b {
-            let values = UnsafeBufferPointer(start: x.data + row * v, count: v)
-            let (token, q) = pick(values, rng: &rngs[row])
-            out.append(SampledToken(token: token, logprob: 0, samplingLogprob: q))
+        var tokens = [Int32](repeating: 0, count: b)
+        var q = [Float](repeating: 0, count: b)
+        if config.isGreedy {
+            for row in 0..<b { tokens[row] = Int32(Self.argmax(UnsafeBufferPointer(start: x.data + row * v, count: v))) }
+        } else {
+            let probs = noGrad { (x * (1 / config.temperature)).softmax(axis: -1) }.contiguousData()  // (B, V)
+            let (px, pp) = (x.data, probs.data)
+            tokens.withUnsafeMutableBufferPointer { pt in
+                q.withUnsafeMutableBufferPointer { pq in
+                    rngs.withUnsafeMutableBufferPointer { pr in
+                        ThreadPool.shared.parallelRanges(b, grain: 1) { range in
+                            for row in range {
+                                (pt[row], pq[row]) = choose(logits: px + row * v, probs: pp + row * v, count: v,
+                                                            rng: &pr[row])
+                            }
+                        }
+                    }
+                }
+            }
         }
-        let logp = noGrad { Tensor.tokenLogProbs(logits: x, tokens: IndexTensor(out.map(\.token), shape: [b])) }
-        for (row, value) in logp.scalars().enumerated() { out[row].logprob = value }  // (B)
-        return out
+        let logp = noGrad { Tensor.tokenLogProbs(logits: x, tokens: IndexTensor(tokens, shape: [b])) }.scalars()  // (B)
+        return (0..<b).map { SampledToken(token: tokens[$0], logprob: logp[$0], samplingLogprob: q[$0]) }
     }
 
-    /// The token for one row of raw logits (V) and its log-prob under the sampling distribution.
+    /// The token for one row of raw logits (V) and its log-prob under the sampling
+    /// distribution (the same computation as one row of ``sample(logits:rngs:)``).
     public func pick(_ logits: UnsafeBufferPointer<Float>, rng: inout RandomGenerator) -> (token: Int32, samplingLogprob: Float) {
-        let v = logits.count
-        precondition(v > 0, "Sampler: empty row of logits")
-        if config.isGreedy { return (Int32(Self.argmax(logits)), 0) }
-        let invT = 1 / config.temperature
-        // Candidates as indices; nil means the whole vocabulary in index order.
-        var candidates: [Int32]? = nil
-        var sorted = false                       // candidates are in (logit desc, index asc) order
-        if let k = config.topK, k > 0, k < v {
-            candidates = Self.topK(logits, k)
-            sorted = true
-        }
-        var zMax = -Float.infinity               // the largest scaled logit among candidates
-        if let candidates { zMax = logits[Int(candidates[0])] * invT }
-        else { zMax = logits[Self.argmax(logits)] * invT }
+        var rngs = [rng]
+        let s = sample(logits: Tensor(Array(logits), shape: [1, logits.count]), rngs: &rngs)[0]
+        rng = rngs[0]
+        return (s.token, s.samplingLogprob)
+    }
 
+    /// Filters one row and draws from it: `logits` are raw (V), `probs` their tempered softmax.
+    private func choose(logits: UnsafePointer<Float>, probs: UnsafePointer<Float>, count v: Int,
+                        rng: inout RandomGenerator) -> (Int32, Float) {
+        // Candidates as indices, in (logit desc, index asc) order; nil means the whole
+        // vocabulary in index order.
+        var candidates: [Int32]? = nil
+        if let k = config.topK, k > 0, k < v {
+            candidates = Self.topK(UnsafeBufferPointer(start: logits, count: v), k)
+        }
         if config.topP < 1 {
-            var list = candidates ?? (0..<Int32(v)).map { $0 }
-            if !sorted {
+            var list = candidates ?? Array(0..<Int32(v))
+            if candidates == nil {
                 list.sort { a, b in
                     let (x, y) = (logits[Int(a)], logits[Int(b)])
                     return x > y || (x == y && a < b)
                 }
             }
-            var weights = list.map { Double(Foundation.exp(logits[Int($0)] * invT - zMax)) }
-            let total = weights.reduce(0, +)
+            let total = list.reduce(0.0) { $0 + Double(probs[Int($1)]) }
             let target = Double(config.topP) * total
             var cumulative = 0.0, keep = 0
             while keep < list.count {
-                cumulative += weights[keep]
+                cumulative += Double(probs[Int(list[keep])])
                 keep += 1
                 if cumulative >= target { break }
             }
             list.removeSubrange(keep...)
-            weights.removeSubrange(keep...)
             candidates = list
         }
+        // Min-p: p_i < minP · p_max is dropped (weight 0); the max itself always stays.
+        var floor: Float = 0
         if config.minP > 0 {
-            // p_i < minP · p_max  ⇔  z_i − z_max < log(minP); the max itself always stays.
-            let floor = zMax + Foundation.log(config.minP)
-            let list = candidates ?? (0..<Int32(v)).map { $0 }
-            candidates = list.filter { logits[Int($0)] * invT >= floor }
+            var pMax: Float = 0
+            if let candidates { pMax = probs[Int(candidates[0])] } else { for i in 0..<v { pMax = Swift.max(pMax, probs[i]) } }
+            floor = config.minP * pMax
         }
+        @inline(__always) func weight(_ i: Int) -> Double { probs[i] >= floor ? Double(probs[i]) : 0 }
 
         // Draw u ∈ [0, S) and walk the cumulative weights in candidate order.
-        let u = Double(rng.nextFloat())
-        func weight(_ i: Int) -> Double { Double(Foundation.exp(logits[i] * invT - zMax)) }
         var total = 0.0
-        if let candidates { for i in candidates { total += weight(Int(i)) } }
-        else { for i in 0..<v { total += weight(i) } }
-        let threshold = u * total
+        if let candidates { for i in candidates { total += weight(Int(i)) } } else { for i in 0..<v { total += weight(i) } }
+        let threshold = Double(rng.nextFloat()) * total
         var cumulative = 0.0
         var chosen = -1, lastPositive = -1
-        func visit(_ i: Int) -> Bool {
+        @inline(__always) func visit(_ i: Int) -> Bool {
             let w = weight(i)
-            if w > 0 { lastPositive = i }
+            guard w > 0 else { return false }
+            lastPositive = i
             cumulative += w
-            if cumulative > threshold && w > 0 { chosen = i; return true }
+            if cumulative > threshold { chosen = i; return true }
             return false
         }
-        if let candidates { for i in candidates where visit(Int(i)) { break } }
-        else { for i in 0..<v where visit(i) { break } }
+        if let candidates { for i in candidates where visit(Int(i)) { break } } else { for i in 0..<v where visit(i) { break } }
         if chosen < 0 { chosen = lastPositive }   // rounding left u·S past the last weight
-        let q = Float(Double(logits[chosen] * invT - zMax) - Foundation.log(total))
-        return (Int32(chosen), q)
+        return (Int32(chosen), Float(Foundation.log(weight(chosen)) - Foundation.log(total)))
     }
 
     /// Index of the largest value (the lowest index among ties).
