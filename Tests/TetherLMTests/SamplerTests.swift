@@ -50,6 +50,28 @@ import Testing
         #expect(Set(try draws(flat, SamplingConfig(topP: 0.5)).keys) == [0, 1])
     }
 
+    @Test func topPOnALargeVocabularyMatchesAFullSort() throws {
+        // 1000 spread-out logits: the nucleus is found without sorting the vocabulary.
+        var rng = RandomGenerator(seed: 5)
+        let wide = (0..<1000).map { _ in 1.5 * rng.nextNormal() }
+        let z = wide.map(Double.init)
+        let m = z.max()!
+        let p = z.map { Foundation.exp($0 - m) }
+        let total = p.reduce(0, +)
+        for topP: Float in [0.3, 0.6, 0.8] {
+            let order = z.indices.sorted { z[$0] > z[$1] || (z[$0] == z[$1] && $0 < $1) }
+            var cumulative = 0.0, nucleus: Set<Int32> = []
+            for i in order where cumulative < Double(topP) * total {
+                cumulative += p[i]
+                nucleus.insert(Int32(i))
+            }
+            let seen = Set(try draws(wide, SamplingConfig(topP: topP), n: 2000).keys)
+            #expect(seen.isSubset(of: nucleus) && nucleus.count > 3, "top-p \(topP)")
+            // Every nucleus token with at least 1% of the nucleus mass shows up in 2000 draws.
+            #expect(nucleus.filter { p[Int($0)] > 0.01 * cumulative }.isSubset(of: seen))
+        }
+    }
+
     @Test func minPDropsTokensBelowAFractionOfTheMaxAndKeepsTheMax() throws {
         // p3/p1 = e^-0.1 ≈ 0.905; p5/p1 = e^-2 ≈ 0.135.
         #expect(Set(try draws(logits, SamplingConfig(minP: 0.9)).keys) == [1, 3])
