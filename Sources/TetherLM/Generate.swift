@@ -56,7 +56,11 @@ public struct GeneratedToken: Sendable, Equatable {
 /// change a GEMM's summation), so a row's sample equals its sample alone with the same index
 /// except where two tokens sit on a boundary within ~1e-6; greedy rows match in practice.
 /// The same prompts, config and seed give the same samples, bit for bit, on one machine.
-/// `progress` is called after each step with (steps done, `maxNewTokens`).
+/// `progress` is called after each step with (steps done, `maxNewTokens`), and with
+/// (`maxNewTokens`, `maxNewTokens`) at the end, also when every row stopped early.
+///
+/// With stop strings, each step decodes the row's whole generated tail (cost grows with
+/// its length; fine for hundreds of tokens).
 public func generate(model: CausalLM, prompts: [[Int32]], config: SamplingConfig,
                      decode: (([Int32]) -> String)? = nil,
                      progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [GeneratedSample] {

@@ -88,11 +88,7 @@ public struct Sampler: Sendable {
                 list = candidates
                 total = list.reduce(0.0) { $0 + Double(probs[Int($1)]) }
             } else {
-                list = nucleusPrefix(probs, count: v, total: &total)
-                list.sort { a, b in
-                    let (x, y) = (logits[Int(a)], logits[Int(b)])
-                    return x > y || (x == y && a < b)
-                }
+                list = Self.sortedByLogit(nucleusPrefix(probs, count: v, total: &total), logits)
             }
             let target = Double(config.topP) * total
             var cumulative = 0.0, keep = 0
@@ -152,6 +148,17 @@ public struct Sampler: Sendable {
             if mass >= target * (1 + 1e-9) { return (0..<Int32(v)).filter { probs[Int($0)] >= tau } }
         }
         return Array(0..<Int32(v))
+    }
+
+    /// `ids` in (logit desc, index asc) order, sorted as packed UInt64 keys (no comparator calls).
+    static func sortedByLogit(_ ids: [Int32], _ logits: UnsafePointer<Float>) -> [Int32] {
+        var keys = ids.map { i -> UInt64 in
+            let bits = (logits[Int(i)] + 0).bitPattern           // + 0 turns -0 into +0
+            let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000  // ascending with the float
+            return UInt64(~ordered) << 32 | UInt64(UInt32(bitPattern: i))
+        }
+        keys.sort()
+        return keys.map { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
     }
 
     /// Index of the largest value (the lowest index among ties).

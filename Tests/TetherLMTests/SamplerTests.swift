@@ -33,6 +33,9 @@ import Testing
     @Test func topKKeepsTheKLargest() throws {
         let counts = try draws(logits, SamplingConfig(temperature: 1, topK: 2))
         #expect(Set(counts.keys) == [1, 3])
+        let mixed: [Float] = [-1, 0, 3.5, -0.0, -7, 3.5, .infinity, -.infinity, 1e-30]
+        let order = mixed.withUnsafeBufferPointer { Sampler.sortedByLogit(Array(0..<9), $0.baseAddress!) }
+        #expect(order == [6, 2, 5, 8, 1, 3, 0, 4, 7])
         let values: [Float] = [2, 7, 7, 1, 9]
         #expect(values.withUnsafeBufferPointer { Sampler.topK($0, 3) } == [4, 1, 2])
         #expect(values.withUnsafeBufferPointer { Sampler.topK($0, 1) } == [4])
