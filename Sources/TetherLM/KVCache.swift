@@ -81,3 +81,34 @@ public final class KVCache {
         nextPositions = []
     }
 }
+
+extension KVCache {
+    /// Keeps only batch rows `rows` (in that order), e.g. to stop computing finished samples.
+    /// Without gradients the kept rows are copied into new buffers of the same capacity.
+    public func keepRows(_ rows: [Int]) {
+        guard let mask else { return }
+        let b = mask.shape[0], s = mask.shape[1]
+        precondition(!rows.isEmpty && rows.allSatisfy { $0 >= 0 && $0 < b },
+                     "KVCache.keepRows: rows \(rows) must be a non-empty selection of 0..<\(b)")
+        func pick(_ t: Tensor) -> Tensor {
+            Tensor.concat(rows.map { t.slice(axis: 0, $0..<($0 + 1)) }, axis: 0)
+        }
+        for layer in 0..<keys.count {
+            guard let k = keys[layer], let v = values[layer] else { continue }
+            if let buffer = buffers[layer] {
+                let grown = noGrad { (keys: pick(buffer.keys), values: pick(buffer.values)) }
+                buffers[layer] = grown
+                keys[layer] = grown.keys.slice(axis: 2, 0..<k.shape[2])
+                values[layer] = grown.values.slice(axis: 2, 0..<v.shape[2])
+            } else {
+                keys[layer] = pick(k)
+                values[layer] = pick(v)
+            }
+        }
+        let old = mask.scalars()
+        let kept = rows.flatMap { old[($0 * s)..<(($0 + 1) * s)] }
+        self.mask = Tensor(kept, shape: [rows.count, s])
+        hasPadding = kept.contains(0)
+        if !nextPositions.isEmpty { nextPositions = rows.map { nextPositions[$0] } }
+    }
+}
