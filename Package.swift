@@ -42,5 +42,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "TetherTokenizersTests", dependencies: ["TetherTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "TetherAlignTests", dependencies: ["TetherAlign", "TetherTestSupport"]),
+        // Smoke tests of the command-line tool on tiny models it makes itself.
+        .testTarget(name: "TetherCLITests", dependencies: ["tether", "TetherLM", "TetherTokenizers"]),
     ]
 )

@@ -21,6 +21,11 @@ struct TokenizeCommand: ParsableCommand {
     var text: String
 
     func run() throws {
+        print(try output())
+    }
+
+    /// What `run` prints: the ids as a JSON array, or the decoded text.
+    func output() throws -> String {
         let tok = try Tokenizer(tokenizerJSON: tokenizerFile(tokenizer))
         if decode {
             let fields = text.split(whereSeparator: { "[], \n\t".contains($0) })
@@ -30,11 +35,10 @@ struct TokenizeCommand: ParsableCommand {
                 }
                 return id
             }
-            print(tok.decode(ids))
-        } else {
-            let ids = tok.encode(text, addSpecialTokens: !noSpecialTokens)
-            print("[" + ids.map(String.init).joined(separator: ", ") + "]")
+            return tok.decode(ids)
         }
+        let ids = tok.encode(text, addSpecialTokens: !noSpecialTokens)
+        return "[" + ids.map(String.init).joined(separator: ", ") + "]"
     }
 }
 
