@@ -9,7 +9,7 @@ import TetherTokenizers
 struct BenchLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
-        abstract: "Forward tokens/s of the tiny and small models against the FMA peak of the same run, and tokenizer encode MB/s.")
+        abstract: "Forward and generation tokens/s of the tiny and small models against the FMA peak of the same run, and tokenizer encode MB/s.")
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -35,6 +35,14 @@ struct BenchLMCommand: ParsableCommand {
                 figures += [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)]
                 lines.append(String(format: "%@ forward %dx%d: %8.0f tokens/s  %5.1f%% of peak",
                                     size.name, batch, length, tps, fraction * 100))
+            }
+            for batch in [1, 8, 64] {
+                let tps = try LMBench.generationTokensPerSecond(model, batch: batch)
+                let fraction = tps * LMBench.forwardFlopsPerToken(size.config, context: 16 + 32) / peak
+                let key = "\(size.name)_generate_b\(batch)"
+                figures += [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)]
+                lines.append(String(format: "%@ generate batch %2d, 64 new: %8.0f tokens/s  %5.1f%% of peak",
+                                    size.name, batch, tps, fraction * 100))
             }
         }
         // Tokenizer: a 4096-token byte-level BPE trained on 1 MB, encoding 10 MB of mixed text.
