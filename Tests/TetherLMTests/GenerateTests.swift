@@ -256,13 +256,34 @@ let mixedPrompts: [[Int32]] = [[5, 9], [1, 4, 8, 2, 7], [3, 3, 12, 6, 10, 11, 4]
 
     @Test func streamStopsWhenTheConsumerStops() async throws {
         let model = peakedModel("llama")
-        let stream = try generateStream(model: model, prompts: [[1, 2]],
-                                        config: SamplingConfig(maxNewTokens: 40, stopTokenIds: []))
-        var seen = 0
-        for await _ in stream {
-            seen += 1
-            if seen == 2 { break }
+        let steps = StepLog()
+        // Reads two tokens, then drops the stream (which ends it).
+        func firstTwo() async throws -> Int {
+            let stream = try generateStream(model: model, prompts: [[1, 2]],
+                                            config: SamplingConfig(maxNewTokens: 500, stopTokenIds: []),
+                                            progress: { done, _ in steps.record(done) })
+            var seen = 0
+            for await _ in stream {
+                seen += 1
+                if seen == 2 { break }
+            }
+            return seen
         }
-        #expect(seen == 2)
+        let seen = try await firstTwo()
+        // The loop notices within a step: the count settles well below 500.
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let settled = steps.count
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(seen == 2 && steps.count == settled && settled < 500, "steps \(settled)")
     }
+}
+
+/// Progress calls from the generation task, readable from the test.
+final class StepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var steps: [Int] = []
+    /// Records one progress call.
+    func record(_ done: Int) { lock.lock(); steps.append(done); lock.unlock() }
+    /// Number of calls so far.
+    var count: Int { lock.lock(); defer { lock.unlock() }; return steps.count }
 }
