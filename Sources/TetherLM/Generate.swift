@@ -108,7 +108,7 @@ struct Generation {
                 samples[i].text = decode(ids)
             }
         }
-        progress?(total, total)
+        if !cancelled() { progress?(total, total) }
         return samples
     }
 

@@ -256,13 +256,40 @@ let mixedPrompts: [[Int32]] = [[5, 9], [1, 4, 8, 2, 7], [3, 3, 12, 6, 10, 11, 4]
 
     @Test func streamStopsWhenTheConsumerStops() async throws {
         let model = peakedModel("llama")
-        let stream = try generateStream(model: model, prompts: [[1, 2]],
-                                        config: SamplingConfig(maxNewTokens: 40, stopTokenIds: []))
-        var seen = 0
-        for await _ in stream {
-            seen += 1
-            if seen == 2 { break }
+        let steps = StepLog()
+        // The producer waits after step 3 until the consumer has dropped the stream, so it
+        // cannot finish all its tokens before the consumer stops (even on a loaded machine).
+        let gate = DispatchSemaphore(value: 0)
+        func firstTwo() async throws -> Int {
+            let stream = try generateStream(model: model, prompts: [[1, 2]],
+                                            config: SamplingConfig(maxNewTokens: 1000, stopTokenIds: []),
+                                            progress: { done, _ in
+                                                steps.record(done)
+                                                if done == 3 { gate.wait() }
+                                            })
+            var seen = 0
+            for await _ in stream {
+                seen += 1
+                if seen == 2 { break }
+            }
+            return seen
         }
-        #expect(seen == 2)
+        let seen = try await firstTwo()
+        gate.signal()
+        try await Task.sleep(nanoseconds: 300_000_000)
+        // The loop checks before each step: it stops after step 2 or 3 (whichever it was in
+        // when the stream was dropped), with no final progress call.
+        let calls = steps.all
+        #expect(seen == 2 && (calls == [1, 2] || calls == [1, 2, 3]), "steps \(calls.prefix(8)) (\(calls.count) calls)")
     }
+}
+
+/// Progress calls from the generation task, readable from the test.
+final class StepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var steps: [Int] = []
+    /// Records one progress call.
+    func record(_ done: Int) { lock.lock(); steps.append(done); lock.unlock() }
+    /// The calls so far.
+    var all: [Int] { lock.lock(); defer { lock.unlock() }; return steps }
 }
