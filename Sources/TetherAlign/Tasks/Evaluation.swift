@@ -55,6 +55,16 @@ public struct EvalRecord: Sendable, Hashable, Codable {
     public var correct: Bool
     /// The task's name.
     public var task: String
+
+    /// Creates a record.
+    public init(prompt: String, gold: Int, output: String, extracted: Int?, correct: Bool, task: String) {
+        self.prompt = prompt
+        self.gold = gold
+        self.output = output
+        self.extracted = extracted
+        self.correct = correct
+        self.task = task
+    }
 }
 
 /// Exact-match counts of one task.
@@ -63,6 +73,12 @@ public struct TaskAccuracy: Sendable, Hashable, Codable {
     public var correct: Int
     /// Examples evaluated.
     public var total: Int
+    /// Creates counts.
+    public init(correct: Int, total: Int) {
+        self.correct = correct
+        self.total = total
+    }
+
     /// `correct / total` (0 for no examples).
     public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
 }
