@@ -139,7 +139,7 @@ public struct TaskSpec: Sendable, Hashable, Codable {
         for p in phrasings {
             // Numbers must be delimited so that one problem's prompt can never sit inside another's.
             let parts = p.components(separatedBy: "{a} {op} {b}")
-            guard parts.count == 2, !p.contains("{a}{op}"),
+            guard parts.count == 2,
                   !(parts[0] + parts[1]).contains(where: { $0.isNumber || "+-*{}".contains($0) }),
                   !(parts[0].last?.isNumber ?? false), !(parts[1].first?.isNumber ?? false) else {
                 throw DatasetError(field: "phrasings", where_ + "a template needs \"{a} {op} {b}\" exactly once and no "
