@@ -28,7 +28,7 @@ let package = Package(
         .executableTarget(
             name: "tether",
             dependencies: [
-                "Tether", "TetherNN", "TetherLM", "TetherTokenizers",
+                "Tether", "TetherNN", "TetherLM", "TetherTokenizers", "TetherAlign",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Shared test helpers (finite-difference gradient checks, tolerances).

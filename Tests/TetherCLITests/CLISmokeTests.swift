@@ -39,4 +39,22 @@ import TetherTokenizers
         #expect(try encode.output().hasPrefix("["))
         #expect(throws: (any Error).self) { try GenerateCommand.parse(["--model", "/no/such/folder", "--prompt", "x"]).outputLines() }
     }
+
+    @Test func dataMakeThenEval() throws {
+        let dir = try tinyModelFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try DataCommand.MakeCommand.parse(["arithmetic", "--out", data.path, "--tasks", "add_1x1",
+                                           "--train", "20", "--test", "5"]).run()
+        let test = data.appendingPathComponent("test.jsonl")
+        #expect(try String(contentsOf: test, encoding: .utf8).split(separator: "\n").count == 5)
+        // Making it again would overwrite: refused.
+        #expect(throws: (any Error).self) {
+            try DataCommand.MakeCommand.parse(["arithmetic", "--out", data.path, "--tasks", "add_1x1",
+                                               "--train", "20", "--test", "5"]).run()
+        }
+        let result = try EvalCommand.parse(["--task", "arithmetic", "--model", dir.path, "--data", test.path,
+                                            "--max-new-tokens", "3"]).evaluate()
+        #expect(result.records.count == 5 && result.perTask["add_1x1"]?.total == 5)
+    }
 }
