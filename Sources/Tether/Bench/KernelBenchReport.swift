@@ -49,8 +49,8 @@ public struct KernelBenchReport: Sendable {
 extension KernelBench {
     /// Runs every measurement with the active ISA and the shared pool. `quick` uses small
     /// memory buffers and three GEMMs (a smoke test); `gemmFilter` keeps only the GEMM cases
-    /// whose name contains it ("" for none).
-    public static func run(quick: Bool = false, gemmFilter: String? = nil) -> KernelBenchReport {
+    /// whose name contains it ("" for none); the GEMMs are timed in `rounds` rounds.
+    public static func run(quick: Bool = false, gemmFilter: String? = nil, rounds: Int = 2) -> KernelBenchReport {
         let threads = ThreadPool.shared.threadCount
         var r = KernelBenchReport(isa: String(cString: tk_isa_name(tk_active_isa())), threads: threads)
 
@@ -66,9 +66,16 @@ extension KernelBench {
 
         r.lines.append(("GEMM C(MxN) = A(MxK)·B(KxN), shapes MxNxK; dA = dC·Bᵀ, dB = Aᵀ·dC", ""))
         var worst = Double.infinity
-        for g in quick ? Array(gemmCases().prefix(3)) : gemmCases() {
-            if let gemmFilter, gemmFilter.isEmpty || !g.name.contains(gemmFilter) { continue }
-            let gflops = gemm(g, threads: threads)
+        let cases = (quick ? Array(gemmCases().prefix(3)) : gemmCases()).filter { g in
+            gemmFilter.map { !$0.isEmpty && g.name.contains($0) } ?? true
+        }
+        // Whole rounds over all cases, best per case: a burst of load from another process
+        // then spoils one round of a case, not the case.
+        var best = [Double](repeating: 0, count: cases.count)
+        for _ in 0..<max(1, rounds) {
+            for (i, g) in cases.enumerated() { best[i] = max(best[i], gemm(g, threads: threads)) }
+        }
+        for (g, gflops) in zip(cases, best) {
             let fraction = gflops / all
             worst = min(worst, fraction)
             let key = "gemm_" + g.name.replacingOccurrences(of: " ", with: "_")

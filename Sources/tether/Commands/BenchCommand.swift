@@ -31,11 +31,15 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Only the GEMM cases whose name contains this (e.g. 'dA', '4096x768'; '' for none).")
         var gemm: String?
 
+        @Option(help: "Rounds over the GEMM cases; each case reports its best round.")
+        var rounds = 2
+
         @Flag(help: "Instead: square GEMMs on one thread and on all, to place the parallel threshold.")
         var breakEven = false
 
         func validate() throws {
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+            if rounds < 1 { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
             if let isa, Self.isaNamed(isa) == nil {
                 throw ValidationError("--isa must be generic, neon, avx2 or avx512, got '\(isa)'")
             }
@@ -61,7 +65,7 @@ struct BenchCommand: ParsableCommand {
                 }
                 return
             }
-            let report = KernelBench.run(quick: quick, gemmFilter: gemm)
+            let report = KernelBench.run(quick: quick, gemmFilter: gemm, rounds: rounds)
             print(json ? report.json() : report.table(), terminator: json ? "\n" : "")
         }
     }
