@@ -1,0 +1,39 @@
+import Foundation
+import Tether
+import TetherLM
+import TetherNN
+
+/// The causal-LM objective shared by pretraining and SFT: next-token cross-entropy over trained labels,
+/// with TRL's `entropy` and `mean_token_accuracy`.
+public final class CausalLMObjective: TrainingObjective {
+    /// The model trained.
+    public let model: CausalLM
+    /// Rows of the log-prob chunk (memory vs speed).
+    public var chunkRows = 256
+
+    /// An objective training `model`.
+    public init(model: CausalLM) { self.model = model }
+
+    public var module: Module { model }
+
+    public func units(in batch: Batch) -> Int { batch.trainedTokens }
+
+    public func describe(_ batch: Batch) -> String {
+        "examples " + batch.members.map { $0.map(String.init).joined(separator: "+") }.joined(separator: ", ")
+    }
+
+    public func loss(_ batch: Batch) -> ObjectiveOutput {
+        let hidden = model.hidden(batch.ids, attentionMask: batch.attentionMask, positions: batch.positions,
+                                  segments: batch.segments)                                  // (B, T, C)
+        let s = sftLoss(model: model, hidden: hidden, labels: batch.labels, chunkRows: chunkRows)
+        let inputTokens = Int(batch.attentionMask.scalars().reduce(0, +))
+        return ObjectiveOutput(lossSum: s.sum, units: s.count, inputTokens: inputTokens,
+                               metricSums: ["mean_token_accuracy": Double(s.correct), "entropy": s.entropySum])
+    }
+
+    public func saveModel(to folder: URL) throws { try model.save(to: folder) }
+
+    public func loadModel(from folder: URL) throws {
+        try Checkpoint.load(into: model, family: model.config.family, from: folder)
+    }
+}
