@@ -47,7 +47,7 @@ import Glibc
         var c2 = c
         c2.outputDir = tempDir().path
         let first = try quietSFT(c2, model: tinyGPT2(), train: examples, eval: held)
-        first.loop.afterStep = { step, _ in if step == 3 { TrainingLoop<CausalLMObjective>.requestStop() } }
+        first.loop.afterStep = { [loop = first.loop] step, _ in if step == 3 { loop.requestStop() } }
         guard case .interrupted(let cp) = try first.train() else { Issue.record("not interrupted"); return }
         #expect(cp.lastPathComponent == "checkpoint-3")
         let resumedModel = tinyGPT2(seed: 99)  // different weights: resume must restore them

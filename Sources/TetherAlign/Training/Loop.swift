@@ -104,8 +104,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         state = TrainerState()
     }
 
-    /// Asks the loop to save a checkpoint and return after the current step (what Ctrl-C does).
-    public static func requestStop() { stopRequested.store(true, ordering: .relaxed) }
+    /// Asks this loop to save a checkpoint and return after the current step (what Ctrl-C does to every loop).
+    public func requestStop() { stopThis = true }
+    private var stopThis = false
 
     /// Runs the remaining steps; returns when done or interrupted. Throws (keeping the last good checkpoint) on a
     /// NaN/infinite loss or gradient, a fully masked micro-batch, or a first step that changes nothing.
@@ -123,7 +124,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         var before: [[Float]]? = state.step == 0 ? parameters.map { $0.scalars() } : nil
         model.train()
         while state.step < totalSteps {
-            if stopRequested.load(ordering: .relaxed) {
+            if stopThis || stopRequested.load(ordering: .relaxed) {
+                stopThis = false
                 let saved = try checkpoint(sessionStart)
                 progress.message("interrupted: saved \(saved.path)")
                 return .interrupted(checkpoint: saved)

@@ -94,6 +94,23 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try validate()
     }
 
+    /// Encodes every key; an unset optional is written as null, so it reads back as unset rather than as the default.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runName, forKey: .runName); try c.encode(outputDir, forKey: .outputDir)
+        try c.encode(maxSteps as Int?, forKey: .maxSteps); try c.encode(epochs, forKey: .epochs)
+        try c.encode(microBatchSize, forKey: .microBatchSize)
+        try c.encode(gradientAccumulationSteps, forKey: .gradientAccumulationSteps)
+        try c.encode(learningRate, forKey: .learningRate); try c.encode(schedule, forKey: .schedule)
+        try c.encode(warmupSteps, forKey: .warmupSteps); try c.encode(minLRRatio, forKey: .minLRRatio)
+        try c.encode(weightDecay, forKey: .weightDecay); try c.encode(adamBeta1, forKey: .adamBeta1)
+        try c.encode(adamBeta2, forKey: .adamBeta2); try c.encode(adamEpsilon, forKey: .adamEpsilon)
+        try c.encode(maxGradNorm as Float?, forKey: .maxGradNorm); try c.encode(evalSteps as Int?, forKey: .evalSteps)
+        try c.encode(saveSteps as Int?, forKey: .saveSteps); try c.encode(loggingSteps, forKey: .loggingSteps)
+        try c.encode(dataSeed, forKey: .dataSeed); try c.encode(seed, forKey: .seed)
+        try c.encode(maxLength, forKey: .maxLength); try c.encode(packing, forKey: .packing)
+    }
+
     /// Throws naming the first field whose value cannot work.
     public func validate() throws(TrainingError) {
         func bad(_ field: String, _ why: String) -> TrainingError { .badConfig(field: field, why) }
