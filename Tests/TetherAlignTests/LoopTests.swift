@@ -67,6 +67,35 @@ import Glibc
         }
     }
 
+    @Test func loraWithDropoutResumesExactly() throws {
+        let examples = randomExamples(6)
+        func lora(_ seed: UInt64) throws -> CausalLM {
+            let m = tinyGPT2(seed: 1)
+            try m.applyLoRA(LoRAConfig(r: 2, alpha: 4, dropout: 0.3, targetModules: .allLinear), seed: seed)
+            return m
+        }
+        var c = smallConfig(steps: 5)
+        let straightModel = try lora(7)
+        let straight = try quietSFT(c, model: straightModel, train: examples)
+        try straight.train()
+
+        c.outputDir = tempDir().path
+        let first = try quietSFT(c, model: try lora(7), train: examples)
+        first.loop.afterStep = { [loop = first.loop] step, _ in if step == 2 { loop.requestStop() } }
+        try first.train()
+        let resumedModel = try lora(8)  // other adapters and dropout generators: resume restores both
+        let second = try SFTTrainer(resuming: first.loop.runDirectory, config: SFTConfig(training: c), model: resumedModel,
+                                    train: examples)
+        second.loop.progress = .silent
+        try second.train()
+        let a = try Metrics.read(straight.loop.runDirectory.appendingPathComponent("metrics.jsonl"))
+        let b = try Metrics.read(first.loop.runDirectory.appendingPathComponent("metrics.jsonl"))
+        #expect(a.count == 5 && timeless(a) == timeless(b))
+        let adapters = straightModel.trainableNamedParameters
+        #expect(!adapters.isEmpty && adapters.allSatisfy { $0.0.contains("lora") })
+        for ((n, p), (_, q)) in zip(adapters, resumedModel.trainableNamedParameters) { #expect(p.scalars() == q.scalars(), "\(n)") }
+    }
+
     @Test func ctrlCSavesACheckpointAndStops() throws {
         let t = try quietSFT(smallConfig(steps: 5), model: tinyGPT2(), train: randomExamples(6))
         // To the process, not this thread, which may block the signal; then give it time to arrive.

@@ -74,8 +74,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                               eval: TrainingData<Objective.Batch>? = nil) throws -> TrainingLoop {
         let checkpoint = try Checkpoints.latest(in: run)
         let (state, config) = try Checkpoints.read(checkpoint)
+        try objective.loadModel(from: checkpoint)  // first: loading may replace parameter tensors (LoRA adapters)
         let loop = try TrainingLoop(config: config, objective: objective, train: train, eval: eval, run: run)
-        try objective.loadModel(from: checkpoint)
         try loop.optimizer.load(from: checkpoint.appendingPathComponent(Checkpoints.optimizerFile))
         for (path, module) in objective.module.namedModules() {
             if let d = module as? Dropout, let g = state.dropoutGenerators[path] { d.rng = g }

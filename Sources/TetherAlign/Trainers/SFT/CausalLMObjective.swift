@@ -31,9 +31,17 @@ public final class CausalLMObjective: TrainingObjective {
                                metricSums: ["mean_token_accuracy": Double(s.correct), "entropy": s.entropySum])
     }
 
-    public func saveModel(to folder: URL) throws { try model.save(to: folder) }
+    /// The model in HF layout, plus the PEFT adapter files when LoRA adapters are attached.
+    public func saveModel(to folder: URL) throws {
+        try model.save(to: folder)
+        if model.adapterConfig != nil { try model.saveAdapter(to: folder) }
+    }
 
+    /// Loads the base weights, then the adapters if the folder has them (this replaces the adapter tensors).
     public func loadModel(from folder: URL) throws {
         try Checkpoint.load(into: model, family: model.config.family, from: folder)
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent(LoRAAdapterFile.configName).path) {
+            try model.loadAdapter(from: folder)
+        }
     }
 }
