@@ -18,6 +18,8 @@ public struct TrainerState: Codable, Equatable {
     public var elapsedSeconds = 0.0
     /// Generator of every dropout module, by module path.
     public var dropoutGenerators: [String: RandomGenerator] = [:]
+    /// The objective's own generators (``TrainingObjective/generators``).
+    public var objectiveGenerators: [String: RandomGenerator] = [:]
     /// Sums since the last metrics line.
     var interval = IntervalSums()
     /// Every metrics line so far.

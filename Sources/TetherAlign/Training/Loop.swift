@@ -80,6 +80,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         for (path, module) in objective.module.namedModules() {
             if let d = module as? Dropout, let g = state.dropoutGenerators[path] { d.rng = g }
         }
+        if !state.objectiveGenerators.isEmpty { objective.generators = state.objectiveGenerators }
         loop.state = state
         loop.lastCheckpoint = checkpoint
         // Lines written after the checkpoint (by a run that then crashed) are dropped: the resumed run rewrites them.
@@ -258,6 +259,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         var s = state
         s.elapsedSeconds += Date().timeIntervalSince(sessionStart)
         s.dropoutGenerators = dropoutGenerators()
+        s.objectiveGenerators = objective.generators
         let url = try Checkpoints.save(run: runDirectory, step: state.step, config: config, state: s, optimizer: optimizer,
                                        saveModel: objective.saveModel(to:))
         lastCheckpoint = url

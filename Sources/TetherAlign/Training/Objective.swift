@@ -41,6 +41,17 @@ public protocol TrainingObjective: AnyObject {
     func saveModel(to folder: URL) throws
     /// Reads the model back from a checkpoint folder written by `saveModel`.
     func loadModel(from folder: URL) throws
+    /// The objective's own generators (e.g. sampling), saved in checkpoints and restored on resume; dropout
+    /// generators inside `module` are saved by the loop and need not be listed.
+    var generators: [String: RandomGenerator] { get set }
+}
+
+extension TrainingObjective {
+    /// No generators of its own.
+    public var generators: [String: RandomGenerator] {
+        get { [:] }
+        set {}
+    }
 }
 
 /// Rows to train or evaluate on, by index; the loop picks the indices (seeded order, exact resume).
