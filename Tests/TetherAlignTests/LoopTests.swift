@@ -208,4 +208,13 @@ import Glibc
         #expect(summary["tokens_per_second"] as? Double ?? 0 > 0)
         #expect(Checkpoints.list(in: run).map(\.step) == [4])
     }
+
+    @Test func keepsAtMostSaveTotalLimitCheckpoints() throws {
+        var c = smallConfig(steps: 7)
+        c.saveSteps = 2
+        c.saveTotalLimit = 2
+        let t = try quietSFT(c, model: tinyGPT2(), train: randomExamples(4))
+        try t.train()
+        #expect(Checkpoints.list(in: t.loop.runDirectory).map(\.step) == [6, 7])
+    }
 }

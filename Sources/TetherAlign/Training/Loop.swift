@@ -117,7 +117,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         progress.message("trainable params: \(count) || all params: \(total) || trainable%: "
                          + String(format: "%.4f", 100 * Double(count) / Double(max(total, 1))))
         stopRequested.store(false, ordering: .relaxed)
-        let previous = signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+        // First Ctrl-C: finish the step, checkpoint, return. A second one exits at once (a step that hangs).
+        let previous = signal(SIGINT) { _ in if stopRequested.exchange(true, ordering: .relaxed) { _exit(130) } }
         defer { signal(SIGINT, previous) }
 
         let parameters = trainable.map(\.1)
@@ -263,6 +264,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         let url = try Checkpoints.save(run: runDirectory, step: state.step, config: config, state: s, optimizer: optimizer,
                                        saveModel: objective.saveModel(to:))
         lastCheckpoint = url
+        if let limit = config.saveTotalLimit {
+            for old in Checkpoints.list(in: runDirectory).dropLast(limit) { try FileManager.default.removeItem(at: old.url) }
+        }
         return url
     }
 }

@@ -48,6 +48,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var evalSteps: Int? = nil
     /// Save a checkpoint every N steps (nil: only at the end).
     public var saveSteps: Int? = 500
+    /// Keep at most this many checkpoints, deleting the oldest (nil: keep all).
+    public var saveTotalLimit: Int? = nil
     /// Write a metrics line every N steps.
     public var loggingSteps = 1
     /// Seed of the data order (shuffling per epoch); separate so the data order can vary with the model fixed.
@@ -67,7 +69,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         case microBatchSize = "per_device_train_batch_size", gradientAccumulationSteps = "gradient_accumulation_steps"
         case learningRate = "learning_rate", schedule = "lr_scheduler_type", warmupSteps = "warmup_steps"
         case minLRRatio = "min_lr_rate", weightDecay = "weight_decay", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2"
-        case adamEpsilon = "adam_epsilon", maxGradNorm = "max_grad_norm", evalSteps = "eval_steps", saveSteps = "save_steps"
+        case adamEpsilon = "adam_epsilon", maxGradNorm = "max_grad_norm", evalSteps = "eval_steps", saveSteps = "save_steps", saveTotalLimit = "save_total_limit"
         case loggingSteps = "logging_steps", dataSeed = "data_seed", seed, maxLength = "max_length", packing
     }
 
@@ -88,6 +90,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if c.contains(.maxGradNorm) { d.maxGradNorm = try c.decodeIfPresent(Float.self, forKey: .maxGradNorm) }
         if c.contains(.evalSteps) { d.evalSteps = try c.decodeIfPresent(Int.self, forKey: .evalSteps) }
         if c.contains(.saveSteps) { d.saveSteps = try c.decodeIfPresent(Int.self, forKey: .saveSteps) }
+        if c.contains(.saveTotalLimit) { d.saveTotalLimit = try c.decodeIfPresent(Int.self, forKey: .saveTotalLimit) }
         try get(.loggingSteps, &d.loggingSteps); try get(.dataSeed, &d.dataSeed); try get(.seed, &d.seed)
         try get(.maxLength, &d.maxLength); try get(.packing, &d.packing)
         self = d
@@ -106,6 +109,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try c.encode(weightDecay, forKey: .weightDecay); try c.encode(adamBeta1, forKey: .adamBeta1)
         try c.encode(adamBeta2, forKey: .adamBeta2); try c.encode(adamEpsilon, forKey: .adamEpsilon)
         try c.encode(maxGradNorm as Float?, forKey: .maxGradNorm); try c.encode(evalSteps as Int?, forKey: .evalSteps)
+        try c.encode(saveTotalLimit as Int?, forKey: .saveTotalLimit)
         try c.encode(saveSteps as Int?, forKey: .saveSteps); try c.encode(loggingSteps, forKey: .loggingSteps)
         try c.encode(dataSeed, forKey: .dataSeed); try c.encode(seed, forKey: .seed)
         try c.encode(maxLength, forKey: .maxLength); try c.encode(packing, forKey: .packing)
@@ -124,6 +128,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if let g = maxGradNorm, !(g > 0) { throw bad("max_grad_norm", "expected a positive number or null, got \(g)") }
         if let e = evalSteps, e < 1 { throw bad("eval_steps", "expected at least 1, got \(e)") }
         if let s = saveSteps, s < 1 { throw bad("save_steps", "expected at least 1, got \(s)") }
+        if let l = saveTotalLimit, l < 1 { throw bad("save_total_limit", "expected at least 1 or null, got \(l)") }
         if loggingSteps < 1 { throw bad("logging_steps", "expected at least 1, got \(loggingSteps)") }
         if maxLength < 2 { throw bad("max_length", "expected at least 2, got \(maxLength)") }
     }
