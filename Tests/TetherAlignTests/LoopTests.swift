@@ -202,6 +202,8 @@ import Glibc
             let svg = try String(contentsOf: run.appendingPathComponent("plots/\(plot).svg"), encoding: .utf8)
             #expect(svg.hasPrefix("<svg") && svg.contains("<polyline"), "\(plot)")
         }
+        let loss = try String(contentsOf: run.appendingPathComponent("plots/loss.svg"), encoding: .utf8)
+        #expect(loss.components(separatedBy: "<polyline").count == 3 && loss.contains(">eval_loss</text>"))  // train + eval
         let report = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(report.contains("![loss](plots/loss.svg)"))
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as! [String: Any]

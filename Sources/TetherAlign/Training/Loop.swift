@@ -164,8 +164,8 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             var record: MetricRecord? = nil
             if step % config.loggingSteps == 0 || isLast || evalNow {
                 var r = state.interval.means()
-                r["grad_norm"] = Double(norm)
-                r["learning_rate"] = Double(lr)
+                r["grad_norm"] = Self.decimal(norm)
+                r["learning_rate"] = Self.decimal(lr)
                 r["num_tokens"] = Double(state.numTokens)
                 r["epoch"] = Double(state.epoch) + Double(state.index) / Double(trainData.count)
                 r["step"] = Double(step)
@@ -248,6 +248,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             return order!.rows[state.index]
         }
     }
+
+    /// A Float as the Double of its shortest decimal form (0.0005, not 0.0005000000237487257) for metrics lines.
+    static func decimal(_ x: Float) -> Double { x.isFinite ? Double("\(x)") ?? Double(x) : Double(x) }
 
     private func dropoutGenerators() -> [String: RandomGenerator] {
         var out: [String: RandomGenerator] = [:]

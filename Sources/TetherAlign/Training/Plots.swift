@@ -2,10 +2,20 @@ import Foundation
 
 /// Hand-written SVG line plots (no dependency).
 public enum Plots {
-    /// A line plot of `points` (x, y) with axes, tick labels and a title; non-finite points are skipped.
+    /// Line colours, one per series.
+    static let colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+
+    /// A line plot of one series (x, y) with axes, tick labels and a title; non-finite points are skipped.
     public static func lineSVG(title: String, xLabel: String = "step", points: [(Double, Double)],
                                width: Double = 640, height: Double = 360) -> String {
-        let pts = points.filter { $0.0.isFinite && $0.1.isFinite }
+        lineSVG(title: title, xLabel: xLabel, series: [(title, points)], width: width, height: height)
+    }
+
+    /// A line plot of several named series on shared axes, with a legend when there is more than one.
+    public static func lineSVG(title: String, xLabel: String = "step", series: [(name: String, points: [(Double, Double)])],
+                               width: Double = 640, height: Double = 360) -> String {
+        let clean = series.map { (name: $0.name, points: $0.points.filter { $0.0.isFinite && $0.1.isFinite }) }
+        let pts = clean.flatMap(\.points)
         let (left, right, top, bottom) = (70.0, 20.0, 36.0, 46.0)
         let plotW = width - left - right, plotH = height - top - bottom
         var xs = (pts.map(\.0).min() ?? 0, pts.map(\.0).max() ?? 1)
@@ -30,10 +40,18 @@ public enum Plots {
         }
         svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
         svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-        if !pts.isEmpty {
-            let path = pts.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(path)\"/>\n"
-            if pts.count == 1 { svg += "<circle cx=\"\(f(px(pts[0].0)))\" cy=\"\(f(py(pts[0].1)))\" r=\"3\" fill=\"#1f77b4\"/>\n" }
+        for (i, s) in clean.enumerated() where !s.points.isEmpty {
+            let colour = colours[i % colours.count]
+            let path = s.points.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+            for p in s.points where s.points.count <= 40 {  // markers while they stay readable
+                svg += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"2.5\" fill=\"\(colour)\"/>\n"
+            }
+            if clean.count > 1 {
+                let y = top + 14 + Double(i) * 16
+                svg += "<line x1=\"\(f(left + plotW - 120))\" y1=\"\(f(y - 4))\" x2=\"\(f(left + plotW - 100))\" y2=\"\(f(y - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+                svg += "<text x=\"\(f(left + plotW - 94))\" y=\"\(f(y))\">\(escape(s.name))</text>\n"
+            }
         }
         return svg + "</svg>\n"
     }

@@ -2,8 +2,11 @@ import Foundation
 
 /// The end-of-run outputs: `plots/*.svg`, `report.md` embedding them, and `summary.json`.
 public enum Report {
-    /// Curves plotted when present.
-    public static let plotted = ["loss", "eval_loss", "learning_rate", "grad_norm", "mean_token_accuracy", "eval_mean_token_accuracy"]
+    /// Plots drawn when their metrics are present: file name and the metrics on it (train and eval curves together).
+    public static let plotted: [(file: String, metrics: [String])] = [
+        ("loss", ["loss", "eval_loss"]), ("eval_loss", ["eval_loss"]), ("learning_rate", ["learning_rate"]),
+        ("grad_norm", ["grad_norm"]), ("mean_token_accuracy", ["mean_token_accuracy", "eval_mean_token_accuracy"]),
+    ]
 
     /// Writes the plots, the report and the summary of a finished run.
     public static func write(run: URL, config: TrainingConfig, history: [MetricRecord], wallSeconds: Double,
@@ -11,12 +14,13 @@ public enum Report {
         let plots = run.appendingPathComponent("plots")
         try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
         var embedded: [String] = []
-        for metric in plotted {
-            let points = Plots.series(history, metric)
-            guard !points.isEmpty else { continue }
-            let file = metric.replacingOccurrences(of: "/", with: "_") + ".svg"
-            try Data(Plots.lineSVG(title: metric, points: points).utf8).write(to: plots.appendingPathComponent(file), options: .atomic)
-            embedded.append("![\(metric)](plots/\(file))")
+        for (name, metrics) in plotted {
+            let series = metrics.map { (name: $0, points: Plots.series(history, $0)) }.filter { !$0.points.isEmpty }
+            guard !series.isEmpty else { continue }
+            let file = name.replacingOccurrences(of: "/", with: "_") + ".svg"
+            try Data(Plots.lineSVG(title: series.map(\.name).joined(separator: " and "), series: series).utf8)
+                .write(to: plots.appendingPathComponent(file), options: .atomic)
+            embedded.append("![\(name)](plots/\(file))")
         }
         let final = finalMetrics(history)
         let tokensPerSecond = Double(numTokens) / max(wallSeconds, 1e-9)
