@@ -44,6 +44,29 @@ extension LoopTests {
         #expect(full.loop.trainData.batch([0]).trainedTokens == tok.encode("What is 0 + 3? 3.", addSpecialTokens: false).count)
     }
 
+    @Test func sftWithAssistantOnlyLossTrainsOnlyAssistantTurns() throws {
+        let tok = BPETrainer(vocabSize: 300, specialTokens: ["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+            .train(texts: ["user assistant system Hi Hello there. What is 3 * 3? 9"])
+        let messages = [ChatMessage(.user, "Hi"), ChatMessage(.assistant, "Hello there."),
+                        ChatMessage(.user, "What is 3 * 3?"), ChatMessage(.assistant, "9")]
+        var config = SFTConfig(training: smallConfig(steps: 1))
+        config.assistantOnlyLoss = true
+        config.training.microBatchSize = 1
+        config.training.maxLength = 64  // the whole conversation (32 would cut the second answer off)
+        let trainer = try SFTTrainer(config: config, model: model(vocab: tok.vocabSize),
+                                     tokenizer: ExampleTokenizer(tokenizer: tok, template: ChatTemplate(style: .chatML)),
+                                     train: [.languageModeling(LanguageModelingExample(.messages(messages)))])
+        trainer.loop.progress = .silent
+        let targets = trainer.loop.trainData.batch([0]).labels.values.filter { $0 != -100 }
+        #expect(tok.decode(targets) == "Hello there.<|im_end|>9<|im_end|>")
+        try trainer.train()
+        // Plain text cannot be trained assistant-only: refused at the boundary.
+        #expect(throws: DatasetError.self) {
+            _ = try SFTTrainer(config: config, model: model(vocab: tok.vocabSize), tokenizer: ExampleTokenizer(tokenizer: tok),
+                               train: [.languageModeling(LanguageModelingExample(.text("Hi")))])
+        }
+    }
+
     @Test func pretrainingPacksTextAndTrainsEveryToken() throws {
         let tok = Self.tokenizer, eos = tok.tokenToId("<|endoftext|>")!
         let texts = (0..<12).map { "What is \($0) + 1? \($0 + 1)." }
