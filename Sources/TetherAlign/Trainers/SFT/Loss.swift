@@ -55,19 +55,18 @@ public func sftLoss(logits: Tensor, labels: IndexTensor) -> TokenLossStats {
     return TokenLossStats(sum: sum, count: rows.count, correct: stats.correct, entropySum: stats.entropySum)
 }
 
-/// Per row of logits (n, V): whether the argmax is the target, and the entropy, accumulated in Double.
+/// Per row of logits (n, V): whether greedy decoding picks the target (the first maximal logit, as `argmax`), and the
+/// entropy −Σ p·log p; vectorised tensor ops, sums in Double.
 func greedyAndEntropy(logits: Tensor, targets: [Int32]) -> (correct: Int, entropySum: Double) {
-    let vocab = logits.shape[1], values = logits.scalars()
-    var correct = 0, entropy = 0.0
-    for (i, target) in targets.enumerated() {
-        let row = values[(i * vocab)..<((i + 1) * vocab)]
-        var best = row.startIndex
-        for j in row.indices where row[j] > row[best] { best = j }
-        if best - row.startIndex == Int(target) { correct += 1 }
-        let m = Double(row[best])
-        var z = 0.0, weighted = 0.0
-        for v in row { let e = exp(Double(v) - m); z += e; weighted += e * (Double(v) - m) }
-        entropy += log(z) - weighted / z                                  // H = log Z − Σ p·(x − m)
+    let vocab = logits.shape[1]
+    let logp = logits.logSoftmax(axis: -1)                                   // (n, V)
+    let entropy = (logp.exp() * logp).sum(axis: 1).scalars()                 // (n), −H per row
+    let best = logits.max(axis: 1).scalars()                                 // (n)
+    let values = logits.contiguous()
+    var correct = 0
+    for (i, t) in targets.enumerated() where values.data[i * vocab + Int(t)] >= best[i] {
+        let row = values.data + i * vocab
+        if !(0..<Int(t)).contains(where: { row[$0] >= best[i] }) { correct += 1 }  // a tie goes to the lowest id
     }
-    return (correct, entropy)
+    return (correct, -entropy.reduce(0.0) { $0 + Double($1) })
 }
