@@ -97,6 +97,36 @@ import Glibc
         for ((n, p), (_, q)) in zip(adapters, resumedModel.trainableNamedParameters) { #expect(p.scalars() == q.scalars(), "\(n)") }
     }
 
+    @Test func resumeRefusesOtherDataAndAMissingRun() throws {
+        let t = try quietSFT(smallConfig(steps: 4), model: tinyGPT2(), train: randomExamples(5))
+        t.loop.afterStep = { [loop = t.loop] step, _ in if step == 1 { loop.requestStop() } }
+        try t.train()
+        let cp = t.loop.runDirectory.appendingPathComponent("checkpoint-1").path
+        #expect(throws: TrainingError.dataChanged(checkpoint: cp, expectedRows: 5, rows: 4)) {
+            _ = try SFTTrainer(resuming: t.loop.runDirectory, config: SFTConfig(training: t.loop.config), model: tinyGPT2(),
+                               train: randomExamples(4))
+        }
+        let nowhere = tempDir().appendingPathComponent("none")
+        #expect(throws: TrainingError.noCheckpoint(path: nowhere.path)) {
+            _ = try SFTTrainer(resuming: nowhere, config: SFTConfig(), model: tinyGPT2(), train: randomExamples(4))
+        }
+    }
+
+    @Test func theGradientReduceHookRunsOncePerStepBeforeClipping() throws {
+        let t = try quietSFT(smallConfig(steps: 3), model: tinyGPT2(), train: randomExamples(4))
+        var calls = 0
+        t.loop.reduceGradients = { params in
+            calls += 1
+            #expect(params.count == t.loop.optimizer.namedParameters.count)
+        }
+        try t.train()
+        #expect(calls == 3)
+        // What the hook does to the gradients is what the step sees: zeroing them trips the zero-gradient guard.
+        let z = try quietSFT(smallConfig(steps: 3), model: tinyGPT2(), train: randomExamples(4))
+        z.loop.reduceGradients = { params in for p in params { p.zeroGrad() } }
+        #expect(throws: TrainingError.zeroGradient(step: 1)) { try z.train() }
+    }
+
     @Test func ctrlCSavesACheckpointAndStops() throws {
         let t = try quietSFT(smallConfig(steps: 5), model: tinyGPT2(), train: randomExamples(6))
         // To the process, not this thread, which may block the signal; then give it time to arrive.

@@ -12,6 +12,8 @@ public struct TrainerState: Codable, Equatable {
     public var index = 0
     /// Seed of the data order (the order of epoch e is a permutation drawn from `dataSeed` forked by e).
     public var dataSeed: UInt64 = 0
+    /// Rows in the training data (a resume with other data could not continue exactly, so it is refused).
+    public var trainRows = 0
     /// Input tokens seen so far (TRL's `num_tokens`).
     public var numTokens = 0
     /// Wall time of the run before this session, seconds.

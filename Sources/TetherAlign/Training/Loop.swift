@@ -63,6 +63,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         guard !FileManager.default.fileExists(atPath: run.path) else { throw TrainingError.runExists(path: run.path) }
         try self.init(config: config, objective: objective, train: train, eval: eval, run: run)
         state.dataSeed = config.dataSeed
+        state.trainRows = train.count
         state.dropoutGenerators = dropoutGenerators()
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         try Checkpoints.encoder().encode(config).write(to: run.appendingPathComponent(Checkpoints.configFile))
@@ -74,6 +75,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                               eval: TrainingData<Objective.Batch>? = nil) throws -> TrainingLoop {
         let checkpoint = try Checkpoints.latest(in: run)
         let (state, config) = try Checkpoints.read(checkpoint)
+        guard state.trainRows == train.count else {
+            throw TrainingError.dataChanged(checkpoint: checkpoint.path, expectedRows: state.trainRows, rows: train.count)
+        }
         try objective.loadModel(from: checkpoint)  // first: loading may replace parameter tensors (LoRA adapters)
         let loop = try TrainingLoop(config: config, objective: objective, train: train, eval: eval, run: run)
         try loop.optimizer.load(from: checkpoint.appendingPathComponent(Checkpoints.optimizerFile))

@@ -18,6 +18,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case zeroGradient(step: Int)
     /// The first optimizer step with a positive learning rate changed no trainable weight.
     case weightsUnchanged(step: Int)
+    /// A resume was given different training data.
+    case dataChanged(checkpoint: String, expectedRows: Int, rows: Int)
     /// There is no training data.
     case noData(String)
 
@@ -39,6 +41,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "step \(step): the gradient norm is exactly zero, so nothing will learn; is the loss connected to the trainable weights?"
         case .weightsUnchanged(let step):
             return "step \(step): the optimizer step changed no trainable weight; check the learning rate and which parameters are trainable"
+        case .dataChanged(let checkpoint, let expected, let rows):
+            return "\(checkpoint) was trained on \(expected) rows, but the resume was given \(rows); pass the same data "
+                + "and settings (max_length, packing) to continue exactly"
         case .noData(let why): return "no training data: \(why)"
         }
     }
