@@ -42,7 +42,7 @@ public enum Metrics {
     /// Appends one record to `metrics.jsonl`.
     static func append(_ record: MetricRecord, to url: URL) throws {
         let line = Data((jsonLine(record) + "\n").utf8)
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         try handle.seekToEnd()
