@@ -238,6 +238,7 @@ import Glibc
         #expect(report.contains("![loss](plots/loss.svg)"))
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as! [String: Any]
         #expect(summary["tokens_per_second"] as? Double ?? 0 > 0)
+        #expect(summary["trainable_parameters"] as? Int == tinyGPT2().parameterCount)
         #expect(Checkpoints.list(in: run).map(\.step) == [4])
     }
 

@@ -45,7 +45,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public private(set) var state: TrainerState
     /// The one place gradients are combined across data-parallel workers (a no-op in one process).
     public var reduceGradients: ([Tensor]) -> Void = { _ in }
-    /// Called after each step with that step's metrics line (tests, callers that want to watch).
+    /// Called after each step with the metrics line it wrote (empty when the step wrote none).
     public var afterStep: ((_ step: Int, _ metrics: MetricRecord) -> Void)?
     /// Progress display.
     public var progress = ProgressReporter()
@@ -184,11 +184,12 @@ public final class TrainingLoop<Objective: TrainingObjective> {
             progress.update(step: step, total: totalSteps, loss: loss, tokensPerSecond: Double(state.numTokens) / max(elapsed, 1e-9),
                             elapsed: elapsed)
             if !isLast, let every = config.saveSteps, step % every == 0 { _ = try checkpoint(sessionStart) }
-            if let record { afterStep?(step, record) }
+            afterStep?(step, record ?? [:])
         }
         let saved = try checkpoint(sessionStart)
         try Report.write(run: runDirectory, config: config, history: state.logHistory,
-                         wallSeconds: state.elapsedSeconds + Date().timeIntervalSince(sessionStart), numTokens: state.numTokens)
+                         wallSeconds: state.elapsedSeconds + Date().timeIntervalSince(sessionStart), numTokens: state.numTokens,
+                         parameters: (trainable: count, total: total))
         progress.message("report: \(runDirectory.appendingPathComponent("report.md").path)")
         return .completed(checkpoint: saved)
     }

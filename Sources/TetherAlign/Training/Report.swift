@@ -10,7 +10,7 @@ public enum Report {
 
     /// Writes the plots, the report and the summary of a finished run.
     public static func write(run: URL, config: TrainingConfig, history: [MetricRecord], wallSeconds: Double,
-                             numTokens: Int) throws {
+                             numTokens: Int, parameters: (trainable: Int, total: Int)) throws {
         let plots = run.appendingPathComponent("plots")
         try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
         var embedded: [String] = []
@@ -27,12 +27,15 @@ public enum Report {
         var summary: [String: Any] = ["run_name": config.runName, "steps": history.last?["step"] ?? 0,
                                       "wall_seconds": wallSeconds, "num_tokens": numTokens, "tokens_per_second": tokensPerSecond]
         summary["final"] = final
+        summary["trainable_parameters"] = parameters.trainable
+        summary["total_parameters"] = parameters.total
         try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
             .write(to: run.appendingPathComponent("summary.json"), options: .atomic)
 
         var md = "# Run \(config.runName)\n\n"
         md += String(format: "%d steps, %d tokens in %.1f s (%.0f tokens/s).\n\n", Int(history.last?["step"] ?? 0), numTokens,
                      wallSeconds, tokensPerSecond)
+        md += "Trainable parameters: \(parameters.trainable) of \(parameters.total).\n\n"
         md += "| metric | final |\n|---|---|\n"
         for key in final.keys.sorted() where !Metrics.timingKeys.contains(key) { md += "| \(key) | \(String(format: "%.6g", final[key]!)) |\n" }
         md += "\n" + embedded.joined(separator: "\n\n") + "\n"
