@@ -65,8 +65,12 @@ import TetherNN
         #expect(c == expected)
         #expect(c.seed == 42 && c.dataSeed == 7)  // separate seeds
         #expect(try JSONDecoder().decode(TrainingConfig.self, from: JSONEncoder().encode(c)) == c)
-        let sft = try JSONDecoder().decode(SFTConfig.self, from: Data(#"{"assistant_only_loss": true, "training": {"packing": true}}"#.utf8))
-        #expect(sft.assistantOnlyLoss && sft.completionOnlyLoss && sft.training.packing)
+        // SFT keys sit beside the training keys in one flat object, as in TRL.
+        let sft = try JSONDecoder().decode(SFTConfig.self, from: Data(#"{"assistant_only_loss": true, "packing": true, "eval_size": {"count": {"_0": 3}}}"#.utf8))
+        #expect(sft.assistantOnlyLoss && sft.completionOnlyLoss && sft.training.packing && sft.evalSize == .count(3))
+        let flat = try JSONSerialization.jsonObject(with: JSONEncoder().encode(sft)) as! [String: Any]
+        #expect(flat["packing"] as? Bool == true && flat["assistant_only_loss"] as? Bool == true && flat["training"] == nil)
+        #expect(try JSONDecoder().decode(SFTConfig.self, from: JSONEncoder().encode(sft)) == sft)
     }
 
     @Test func aBadValueNamesItsField() {
