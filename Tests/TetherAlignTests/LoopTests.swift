@@ -127,6 +127,23 @@ import Glibc
         #expect(throws: TrainingError.zeroGradient(step: 1)) { try z.train() }
     }
 
+    @Test func aHalfWrittenCheckpointIsIgnoredOnResume() throws {
+        let t = try quietSFT(smallConfig(steps: 4), model: tinyGPT2(), train: randomExamples(5))
+        t.loop.afterStep = { [loop = t.loop] step, _ in if step == 2 { loop.requestStop() } }
+        try t.train()
+        // A crash while writing checkpoint-3 leaves only its temporary folder, without trainer_state.json.
+        let fm = FileManager.default, run = t.loop.runDirectory
+        let tmp = run.appendingPathComponent(".checkpoint-3.tmp")
+        try fm.copyItem(at: run.appendingPathComponent("checkpoint-2"), to: tmp)
+        try fm.removeItem(at: tmp.appendingPathComponent("trainer_state.json"))
+        #expect(Checkpoints.list(in: run).map(\.step) == [2])
+        let resumed = try SFTTrainer(resuming: run, config: SFTConfig(training: t.loop.config), model: tinyGPT2(), train: randomExamples(5))
+        #expect(resumed.loop.state.step == 2)
+        resumed.loop.progress = .silent
+        try resumed.train()
+        #expect(Checkpoints.list(in: run).map(\.step) == [2, 4])
+    }
+
     @Test func ctrlCSavesACheckpointAndStops() throws {
         let t = try quietSFT(smallConfig(steps: 5), model: tinyGPT2(), train: randomExamples(6))
         // To the process, not this thread, which may block the signal; then give it time to arrive.
