@@ -23,6 +23,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// There is no training data.
     case noData(String)
 
+    /// What went wrong and what to do.
     public var description: String {
         switch self {
         case .badConfig(let field, let why): return "config field \"\(field)\": \(why)"

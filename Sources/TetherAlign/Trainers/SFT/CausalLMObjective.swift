@@ -14,14 +14,18 @@ public final class CausalLMObjective: TrainingObjective {
     /// An objective training `model`.
     public init(model: CausalLM) { self.model = model }
 
+    /// The model, as the module the optimizer updates.
     public var module: Module { model }
 
+    /// Trained targets (labels not -100).
     public func units(in batch: Batch) -> Int { batch.trainedTokens }
 
+    /// The example indices of each row, e.g. `examples 3, 7+9` (a packed row joins its members with +).
     public func describe(_ batch: Batch) -> String {
         "examples " + batch.members.map { $0.map(String.init).joined(separator: "+") }.joined(separator: ", ")
     }
 
+    /// Σ −log p over trained targets (fused LM head), with correct-token and entropy sums.
     public func loss(_ batch: Batch) -> ObjectiveOutput {
         let hidden = model.hidden(batch.ids, attentionMask: batch.attentionMask, positions: batch.positions,
                                   segments: batch.segments)                                  // (B, T, C)
