@@ -90,4 +90,28 @@ extension LoopTests {
         #expect(lines.map { $0["num_tokens"] } == [1, 2, 3].map { Double($0 * tokens) })
         #expect(lines.map { $0["epoch"] } == [1, 2, 3])
     }
+
+    @Test func pretrainingResumesExactly() throws {
+        let tok = Self.tokenizer, eos = tok.tokenToId("<|endoftext|>")!
+        let texts = (0..<9).map { "What is \($0) + 2? \($0 + 2)." }
+        let tokenizer = ExampleTokenizer(tokenizer: tok, eosId: eos)
+        var c = smallConfig(steps: 4)
+        c.packing = true
+        c.maxLength = 40
+        let straight = try PretrainTrainer(config: c, model: model(vocab: tok.vocabSize), tokenizer: tokenizer, texts: texts)
+        straight.sft.loop.progress = .silent
+        try straight.train()
+        c.outputDir = tempDir().path
+        let first = try PretrainTrainer(config: c, model: model(vocab: tok.vocabSize), tokenizer: tokenizer, texts: texts)
+        first.sft.loop.progress = .silent
+        first.sft.loop.afterStep = { [loop = first.sft.loop] step, _ in if step == 1 { loop.requestStop() } }
+        try first.train()
+        let second = try PretrainTrainer(resuming: first.sft.loop.runDirectory, config: c, model: model(vocab: tok.vocabSize),
+                                         tokenizer: tokenizer, texts: texts)
+        second.sft.loop.progress = .silent
+        try second.train()
+        let a = try Metrics.read(straight.sft.loop.runDirectory.appendingPathComponent("metrics.jsonl"))
+        let b = try Metrics.read(first.sft.loop.runDirectory.appendingPathComponent("metrics.jsonl"))
+        #expect(a.count == 4 && timeless(a) == timeless(b))
+    }
 }

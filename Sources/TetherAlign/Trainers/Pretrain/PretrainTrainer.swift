@@ -13,16 +13,33 @@ public final class PretrainTrainer {
     /// A new pretraining run over `texts` tokenized by `tokenizer` (EOS appended when it has one).
     public init(config: TrainingConfig, model: CausalLM, tokenizer: ExampleTokenizer, texts: [String],
                 evalTexts: [String]? = nil, padId: Int32 = 0) throws {
-        var c = SFTConfig(training: config)
+        self.config = Self.sftConfig(config)
+        let tokenize = { try Self.tokenize($0, tokenizer, maxLength: config.maxLength) }
+        sft = try SFTTrainer(config: self.config, model: model, train: tokenize(texts), eval: evalTexts.map(tokenize), padId: padId)
+    }
+
+    /// Continues the run in `run` (same texts and tokenizer, a model of the same shape; its weights are restored).
+    public init(resuming run: URL, config: TrainingConfig, model: CausalLM, tokenizer: ExampleTokenizer, texts: [String],
+                evalTexts: [String]? = nil, padId: Int32 = 0) throws {
+        self.config = Self.sftConfig(config)
+        let tokenize = { try Self.tokenize($0, tokenizer, maxLength: config.maxLength) }
+        sft = try SFTTrainer(resuming: run, config: self.config, model: model, train: tokenize(texts),
+                             eval: evalTexts.map(tokenize), padId: padId)
+    }
+
+    /// Every token trains.
+    static func sftConfig(_ training: TrainingConfig) -> SFTConfig {
+        var c = SFTConfig(training: training)
         c.completionOnlyLoss = false
-        self.config = c
-        func tokenize(_ t: [String]) throws -> [TokenizedExample] {
-            var tok = tokenizer
-            tok.assistantOnlyLoss = false
-            tok.maxLength = config.maxLength
-            return try t.map { try tok.tokenize(LanguageModelingExample(.text($0))) }
-        }
-        sft = try SFTTrainer(config: c, model: model, train: tokenize(texts), eval: evalTexts.map(tokenize), padId: padId)
+        return c
+    }
+
+    /// Plain texts as examples trained on every token (EOS appended when the tokenizer has one).
+    static func tokenize(_ texts: [String], _ tokenizer: ExampleTokenizer, maxLength: Int) throws -> [TokenizedExample] {
+        var tok = tokenizer
+        tok.assistantOnlyLoss = false
+        tok.maxLength = maxLength
+        return try texts.map { try tok.tokenize(LanguageModelingExample(.text($0))) }
     }
 
     /// Trains to the end (or until Ctrl-C).

@@ -5,7 +5,7 @@ import TetherLM
 /// Turns tokenized examples into the rows a causal-LM loop trains on: packed (best-fit decreasing) or one per row,
 /// truncated to `maxLength`. Refuses examples with nothing to train, naming them.
 public enum LMRows {
-    /// Rows for `examples` (`names` label them in errors; by default their indices).
+    /// Rows for `examples`; errors name examples by their index.
     public static func make(_ examples: [TokenizedExample], maxLength: Int, packing: Bool) throws(TrainingError) -> [SequenceRow] {
         guard !examples.isEmpty else { throw .noData("no examples") }
         let fitted = examples.map { $0.truncated(to: maxLength) }
