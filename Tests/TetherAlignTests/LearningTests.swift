@@ -42,6 +42,7 @@ extension LoopTests {
         c.warmupSteps = 10
         c.evalSteps = 50
         let t = try quietSFT(c, model: model, train: train, eval: eval)
+        t.loop.extraEvaluation = { ["greedy_accuracy": Self.greedyAccuracy(model, eval)] }
         try t.train()
         model.eval()
         let after = Self.greedyAccuracy(model, eval)
@@ -52,5 +53,8 @@ extension LoopTests {
         #expect(before < 0.3, "held-out accuracy before training \(before)")
         #expect(after > 0.9, "held-out accuracy after training \(after)")
         #expect(lines.last!["eval_loss"]! < lines.first { $0["eval_loss"] != nil }!["eval_loss"]!)
+        // The extra evaluation ran in eval mode at each evaluation and is logged with the eval_ prefix.
+        #expect(lines.compactMap { $0["eval_greedy_accuracy"] }.count == 3)
+        #expect(lines.last!["eval_greedy_accuracy"] == after)
     }
 }

@@ -87,3 +87,18 @@ import TetherNN
         #expect(c.totalSteps(rows: 20) == 5)
     }
 }
+
+/// The metrics.jsonl format: sorted keys, integer counters, exact round trip.
+@Suite struct MetricsFormatTests {
+    @Test func linesReadBackExactly() throws {
+        let record: MetricRecord = ["loss": 0.9629629629629629, "learning_rate": 1e-5, "step": 3, "num_tokens": 1234,
+                                    "grad_norm": 2.7338035106658936, "epoch": 1.0 / 3.0]
+        let line = Metrics.jsonLine(record)
+        #expect(line.hasPrefix(#"{"epoch": 0.3333333333333333, "grad_norm": "#) && line.contains(#""num_tokens": 1234,"#)
+                && line.contains(#""step": 3}"#))
+        let url = tempDir().appendingPathComponent("metrics.jsonl")
+        try Data((line + "\n" + Metrics.jsonLine(["loss": .nan, "step": 4]) + "\n").utf8).write(to: url)
+        let back = try Metrics.read(url)
+        #expect(back == [record, ["step": 4]])  // bit for bit; a NaN is written as null and read as absent
+    }
+}

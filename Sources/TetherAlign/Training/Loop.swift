@@ -47,6 +47,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     public var reduceGradients: ([Tensor]) -> Void = { _ in }
     /// Called after each step with the metrics line it wrote (empty when the step wrote none).
     public var afterStep: ((_ step: Int, _ metrics: MetricRecord) -> Void)?
+    /// Extra evaluation run at each evaluation, in eval mode without gradients (e.g. exact-match accuracy of
+    /// generated answers); its keys are logged with the `eval_` prefix. It must not draw from the run's generators.
+    public var extraEvaluation: (() -> MetricRecord)?
     /// Progress display.
     public var progress = ProgressReporter()
     /// The last checkpoint written or resumed from.
@@ -238,7 +241,11 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 sums.add(lossSum: Double(out.lossSum.item), units: out.units, inputTokens: out.inputTokens, metrics: out.metricSums)
             }
         }
-        return sums.means(prefix: "eval_")
+        var out = sums.means(prefix: "eval_")
+        if let extraEvaluation {
+            for (k, v) in noGrad(extraEvaluation) { out["eval_" + k] = v }
+        }
+        return out
     }
 
     /// The next `n` row indices in the seeded order, moving to the next epoch (a fresh permutation) at the end of one.

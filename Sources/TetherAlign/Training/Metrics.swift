@@ -24,12 +24,12 @@ public enum Metrics {
         return "{" + fields.joined(separator: ", ") + "}"
     }
 
-    /// Reads `metrics.jsonl` (null values are skipped).
+    /// Reads `metrics.jsonl` exactly as written (null values are skipped).
     public static func read(_ url: URL) throws -> [MetricRecord] {
         let text = try String(contentsOf: url, encoding: .utf8)
+        // JSONDecoder, not JSONSerialization: the latter's NSNumber can be off by an ulp, and lines must read back exactly.
         return try text.split(separator: "\n").map { line in
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
-            return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+            try JSONDecoder().decode([String: Double?].self, from: Data(line.utf8)).compactMapValues { $0 }
         }
     }
 
