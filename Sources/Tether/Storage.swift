@@ -6,7 +6,7 @@ import Synchronization
 /// Buffers come from `BufferCache`, which hands freed buffers of the same size back out:
 /// eager autograd allocates and frees the same shapes every step.
 public final class Storage: @unchecked Sendable {
-    /// The first element (64-byte aligned).
+    /// The first element: 64-byte aligned when allocated here, only 4-byte aligned when borrowed (a memory-mapped file).
     public let base: UnsafeMutablePointer<Float>
     /// Number of elements.
     public let count: Int

@@ -32,12 +32,14 @@ public final class ThreadPool: @unchecked Sendable {
     public static let maxChunks = Int(indexMask)
 
     /// Creates a pool with `threads` threads in all (the caller plus `threads - 1` workers).
+    /// Its workers never exit, so make pools once (e.g. in a `static let`), not per call.
     public init(threads: Int) {
         threadCount = max(1, threads)
         pthread_mutex_init(sleepMutex, nil)
         pthread_cond_init(sleepCond, nil)
         for _ in 1..<threadCount {
-            let thread = Thread { [unowned self] in self.workerLoop() }
+            // Workers keep the pool alive: a pool lives as long as the process.
+            let thread = Thread { self.workerLoop() }
             thread.stackSize = 1 << 21
             thread.start()
         }

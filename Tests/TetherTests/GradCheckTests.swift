@@ -89,6 +89,16 @@ import TetherTestSupport
         check([logits], eps: 1e-3) { Tensor.tokenLogProbs(logits: $0[0], tokens: tokens) }
     }
 
+    @Test func fusedLinearTokenLogProbs() {
+        let h = testTensor([7, 5], seed: 30), w = testTensor([9, 5], seed: 31)
+        let tokens = IndexTensor([0, 8, 3, 3, 1, 7, 2], shape: [7])
+        // Chunks of 3 rows: the last chunk is short; the backward recomputes each chunk.
+        check([h, w], eps: 1e-3) { Tensor.linearTokenLogProbs(hidden: $0[0], weight: $0[1], tokens: tokens, chunkRows: 3) }
+        let fused = Tensor.linearTokenLogProbs(hidden: h, weight: w, tokens: tokens, chunkRows: 3).scalars()
+        let plain = Tensor.tokenLogProbs(logits: h.matmul(w.transpose()), tokens: tokens).scalars()
+        for (a, b) in zip(fused, plain) { #expect(Swift.abs(a - b) < 1e-5) }
+    }
+
     @Test func norms() {
         let x = testTensor([3, 2, 8], seed: 18, low: -2, high: 2)
         let w = testTensor([8], seed: 19, low: 0.5, high: 1.5), b = testTensor([8], seed: 20)
@@ -124,6 +134,20 @@ import TetherTestSupport
         check([a, b]) { Tensor.where(mask, $0[0], $0[1]) }
         check([a]) { $0[0].maskedFill(mask, -5) }
         check([a, b]) { Tensor.minimum($0[0], $0[1]) + Tensor.maximum($0[0], $0[1]) * 2 }
+    }
+
+    @Test func dropout() {
+        let x = testTensor([4, 6], seed: 29)
+        // The same seed each call gives the same mask, so finite differences see one function.
+        check([x]) { t in
+            var rng = RandomGenerator(seed: 3)
+            return t[0].dropout(p: 0.4, rng: &rng)
+        }
+        var rng = RandomGenerator(seed: 3)
+        let y = Tensor.ones([1000]).dropout(p: 0.25, rng: &rng).scalars()
+        let kept = y.filter { $0 != 0 }
+        #expect(kept.allSatisfy { Swift.abs($0 - 4.0 / 3) < 1e-6 })
+        #expect(Swift.abs(Float(kept.count) / 1000 - 0.75) < 0.05)
     }
 
     @Test func nonContiguousLeafInputs() {

@@ -1,13 +1,17 @@
 /// Reverse-mode autograd: the record of how a tensor was computed, and `backward()`.
 
-/// One recorded op: its inputs and the function that maps the output's gradient to
-/// the inputs' gradients (nil where an input needs none).
+/// Maps (gradient of the output, the output itself) to the inputs' gradients, nil where
+/// an input needs none. The output is passed in rather than captured: a closure that
+/// captured its own output would keep it alive forever through output.node.
+typealias BackwardFn = (_ grad: Tensor, _ output: Tensor) -> [Tensor?]
+
+/// One recorded op: its inputs and its backward function.
 final class Node {
     let op: String
     let inputs: [Tensor]
-    let backward: (Tensor) -> [Tensor?]
+    let backward: BackwardFn
 
-    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
+    init(op: String, inputs: [Tensor], backward: @escaping BackwardFn) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
@@ -28,7 +32,7 @@ extension Tensor {
     /// Wraps an op's freshly computed `output`: records a node when any input needs grad.
     @discardableResult
     static func record(_ output: Tensor, op: String, inputs: [Tensor],
-                       backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+                       backward: @escaping BackwardFn) -> Tensor {
         if GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
             output.requiresGrad = true
             output.node = Node(op: op, inputs: inputs, backward: backward)
@@ -59,7 +63,7 @@ extension Tensor {
                     t.accumulateGrad(g)
                     continue
                 }
-                let inputGrads = node.backward(g)
+                let inputGrads = node.backward(g, t)
                 precondition(inputGrads.count == node.inputs.count, "\(node.op): wrong number of gradients")
                 for (input, ig) in zip(node.inputs, inputGrads) {
                     guard let ig, input.requiresGrad else { continue }

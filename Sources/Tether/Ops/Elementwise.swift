@@ -71,7 +71,7 @@ extension Tensor {
     /// `op(a, b)` with broadcasting and autograd.
     public static func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) -> Tensor {
         let out = binaryForward(a, b, op)
-        return record(out, op: "\(op)", inputs: [a, b]) { g in
+        return record(out, op: "\(op)", inputs: [a, b]) { g, out in
             let ga: Tensor?, gb: Tensor?
             switch op {
             case .add: (ga, gb) = (g, g)

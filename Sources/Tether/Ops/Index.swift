@@ -13,7 +13,7 @@ extension Tensor {
                 (po + i * dim).update(from: pw + Int(t) * dim, count: dim)
             }
         }
-        return record(out, op: "embedding", inputs: [weight]) { g in
+        return record(out, op: "embedding", inputs: [weight]) { g, _ in
             // Scatter-add: a token that appears twice gets both rows of gradient.
             let gc = g.contiguousData()
             let dw = Tensor.zeros([vocab, dim])
@@ -38,7 +38,7 @@ extension Tensor {
                 po[off[3] + j] = pc[off[0] + j * st[0]] != 0 ? pa[off[1] + j * st[1]] : pb[off[2] + j * st[2]]
             }
         }
-        return record(out, op: "where", inputs: [a, b]) { g in
+        return record(out, op: "where", inputs: [a, b]) { g, _ in
             let keep = condition.compare(.notEqual, 0)
             return [(g * keep).sum(toShape: a.shape), (g * (1 - keep)).sum(toShape: b.shape)]
         }

@@ -15,7 +15,7 @@ public enum LossReduction: Sendable {
 extension Tensor {
     /// log p(token) for each row of logits (..., V), and each row's log-sum-exp.
     /// Rows whose token is `ignoreIndex` get 0.
-    private static func pickLogProbs(_ logits: Tensor, _ tokens: IndexTensor,
+    static func pickLogProbs(_ logits: Tensor, _ tokens: IndexTensor,
                                      ignoreIndex: Int32?) -> (logp: Tensor, lse: [Float]) {
         let vocab = logits.shape.last!
         precondition(Array(logits.shape.dropLast()) == tokens.shape,
@@ -42,7 +42,7 @@ extension Tensor {
     }
 
     /// d/dlogits of Σ w_i · log p(token_i): w_i (onehot_i - softmax_i), computed row by row.
-    private static func logProbGradient(_ logits: Tensor, _ tokens: IndexTensor, lse: [Float],
+    static func logProbGradient(_ logits: Tensor, _ tokens: IndexTensor, lse: [Float],
                                         rowWeights: Tensor, ignoreIndex: Int32?) -> Tensor {
         let vocab = logits.shape.last!
         let x = logits.contiguousData()
@@ -75,7 +75,7 @@ extension Tensor {
     /// log p(token) under softmax(logits) for logits (..., V) and tokens (...): shape (...).
     public static func tokenLogProbs(logits: Tensor, tokens: IndexTensor) -> Tensor {
         let (logp, lse) = pickLogProbs(logits, tokens, ignoreIndex: nil)
-        return record(logp, op: "tokenLogProbs", inputs: [logits]) { g in
+        return record(logp, op: "tokenLogProbs", inputs: [logits]) { g, _ in
             [logProbGradient(logits, tokens, lse: lse, rowWeights: g, ignoreIndex: nil)]
         }
     }
@@ -93,7 +93,7 @@ extension Tensor {
         case .sum: out = Tensor(scalar: Float(total))
         case .mean: out = Tensor(scalar: counted == 0 ? 0 : Float(total / Double(counted)))
         }
-        return record(out, op: "crossEntropy", inputs: [logits]) { g in
+        return record(out, op: "crossEntropy", inputs: [logits]) { g, _ in
             // d(-log p)/dlogits = softmax - onehot = -(onehot - softmax), weighted per row.
             let weights: Tensor
             switch reduction {

@@ -26,7 +26,7 @@ extension Tensor {
             let out = Tensor(uninitialized: Array(shape.dropLast()) + [n])
             Tensor.gemm2D(a2, other, into: out.reshape([-1, n]))
             let a = self, b = other
-            return Tensor.record(out, op: "matmul", inputs: [a, b]) { g in
+            return Tensor.record(out, op: "matmul", inputs: [a, b]) { g, _ in
                 let ga = a.requiresGrad ? g.matmul(b.transpose()) : nil
                 let gb = b.requiresGrad ? a.reshape([-1, k]).transpose().matmul(g.reshape([-1, n])) : nil
                 return [ga, gb]
@@ -48,7 +48,7 @@ extension Tensor {
         }
         if small { ThreadPool.shared.parallelFor(offsets.count, run) } else { offsets.indices.forEach(run) }
         let a = self, b = other
-        return Tensor.record(out, op: "bmm", inputs: [a, b]) { g in
+        return Tensor.record(out, op: "bmm", inputs: [a, b]) { g, _ in
             [a.requiresGrad ? g.matmul(b.transpose()) : nil,
              b.requiresGrad ? a.transpose().matmul(g) : nil]
         }
@@ -69,7 +69,7 @@ extension Tensor {
         }
         gemm2D(x2, weight.transpose(), into: out.reshape([rows, outF]), accumulate: bias != nil)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-        return record(out, op: "linear", inputs: inputs) { g in
+        return record(out, op: "linear", inputs: inputs) { g, _ in
             let g2 = g.reshape([rows, outF])
             var grads: [Tensor?] = [
                 x.requiresGrad ? g.matmul(weight) : nil,              // (..., out)·(out, in)

@@ -14,7 +14,7 @@ extension Tensor {
         let base = contiguousData()
         let out = Tensor(storage: base.storage, shape: target, offset: base.offset)
         let inShape = shape
-        return Tensor.record(out, op: "reshape", inputs: [self]) { g in [g.reshape(inShape)] }
+        return Tensor.record(out, op: "reshape", inputs: [self]) { g, _ in [g.reshape(inShape)] }
     }
 
     /// Collapses dimensions `from...to` into one.
@@ -47,7 +47,7 @@ extension Tensor {
                          strides: order.map { strides[$0] }, offset: offset)
         var inverse = order
         for (i, o) in order.enumerated() { inverse[o] = i }
-        return Tensor.record(out, op: "permute", inputs: [self]) { g in [g.permute(inverse)] }
+        return Tensor.record(out, op: "permute", inputs: [self]) { g, _ in [g.permute(inverse)] }
     }
 
     /// A view with two dimensions swapped (the last two by default).
@@ -67,7 +67,7 @@ extension Tensor {
         let out = Tensor(storage: storage, shape: s, strides: strides,
                          offset: offset + range.lowerBound * strides[a])
         let inShape = shape
-        return Tensor.record(out, op: "slice", inputs: [self]) { g in
+        return Tensor.record(out, op: "slice", inputs: [self]) { g, _ in
             let dx = Tensor.zeros(inShape)
             dx.slice(axis: a, range).assign(g)
             return [dx]
@@ -79,7 +79,7 @@ extension Tensor {
         if target == shape { return self }
         let out = Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset)
         let inShape = shape
-        return Tensor.record(out, op: "expand", inputs: [self]) { g in [g.sum(toShape: inShape)] }
+        return Tensor.record(out, op: "expand", inputs: [self]) { g, _ in [g.sum(toShape: inShape)] }
     }
 
     /// Copies `src` (broadcast to this shape) into this tensor's elements, in place.
@@ -118,7 +118,7 @@ extension Tensor {
                 start = r.upperBound
             }
         }
-        return record(out, op: "concat", inputs: tensors) { g in
+        return record(out, op: "concat", inputs: tensors) { g, _ in
             bounds.map { g.slice(axis: a, $0) }
         }
     }
@@ -150,6 +150,6 @@ extension Tensor {
     public func contiguous() -> Tensor {
         if isContiguous { return self }
         let out = contiguousData()
-        return Tensor.record(out, op: "contiguous", inputs: [self]) { g in [g] }
+        return Tensor.record(out, op: "contiguous", inputs: [self]) { g, _ in [g] }
     }
 }

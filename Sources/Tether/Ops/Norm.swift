@@ -38,10 +38,10 @@ extension Tensor {
                          po + r * c, pm + r, pr + r)
         }
         let inputs = [self] + [weight, bias].compactMap { $0 }
-        return Tensor.record(out, op: "\(kind)Norm", inputs: inputs) { g in
+        return Tensor.record(out, op: "\(kind)Norm", inputs: inputs) { [x, mean, rstd, w] g, _ in
             let gc = g.contiguousData()
             let dx = Tensor(uninitialized: x.shape)
-            let pg = gc.data, pdx = dx.data
+            let pg = gc.data, pdx = dx.data, px = x.data, pm = mean.data, pr = rstd.data, pw = w?.data
             // Per-row partial sums for dw and db would race across threads: keep one
             // accumulator per chunk and add them up after.
             let chunks = Swift.min(rows, ThreadPool.shared.threadCount * 4)

@@ -62,7 +62,7 @@ extension Tensor {
         let (kept, picks) = reduceForward(axis: a, kind)
         let inShape = shape
         let (outer, length, inner) = splitAround(a)
-        let result = Tensor.record(kept, op: "\(kind)", inputs: [self]) { g in
+        let result = Tensor.record(kept, op: "\(kind)", inputs: [self]) { g, _ in
             let gc = g.contiguousData()
             switch kind {
             case .sum:

@@ -34,7 +34,7 @@ extension Tensor {
         alongLastAxis(axis, keepsAxis: true) { x in
             let y = Tensor(uninitialized: x.shape)
             Tensor.rowKernel(x, outCount: { $0 }, into: y, tk_softmax_rows)
-            return Tensor.record(y, op: "softmax", inputs: [x]) { g in
+            return Tensor.record(y, op: "softmax", inputs: [x]) { g, y in
                 [y * (g - (g * y).sum(axis: -1, keepDim: true))]  // y ⊙ (g - Σ g⊙y)
             }
         }
@@ -43,10 +43,22 @@ extension Tensor {
     /// log softmax(x) along `axis`: x - logsumexp(x).
     public func logSoftmax(axis: Int = -1) -> Tensor {
         alongLastAxis(axis, keepsAxis: true) { x in
-            let lse = Tensor(uninitialized: Array(x.shape.dropLast()) + [1])
-            Tensor.rowKernel(x, outCount: { _ in 1 }, into: lse, tk_logsumexp_rows)
-            let y = Tensor.binaryForward(x, lse, .sub)
-            return Tensor.record(y, op: "logSoftmax", inputs: [x]) { g in
+            // (x - max) - log Σ exp(x - max): subtracting the max first keeps the result
+            // exact for large logits, where x - logsumexp(x) would lose float bits.
+            let y = Tensor(uninitialized: x.shape)
+            Tensor.rowKernel(x, outCount: { $0 }, into: y) { rows, cols, px, py in
+                for r in 0..<Int(rows) {
+                    let xr = px + r * Int(cols), yr = py + r * Int(cols)
+                    var m = -Float.infinity
+                    for j in 0..<Int(cols) { m = Swift.max(m, xr[j]) }
+                    if m == -.infinity { m = 0 }
+                    for j in 0..<Int(cols) { yr[j] = xr[j] - m }
+                    var lse: Float = 0
+                    tk_logsumexp_rows(1, cols, yr, &lse)
+                    for j in 0..<Int(cols) { yr[j] -= lse }
+                }
+            }
+            return Tensor.record(y, op: "logSoftmax", inputs: [x]) { g, y in
                 [g - y.exp() * g.sum(axis: -1, keepDim: true)]  // g - softmax · Σ g
             }
         }
@@ -57,7 +69,7 @@ extension Tensor {
         let result = alongLastAxis(axis, keepsAxis: false) { x in
             let lse = Tensor(uninitialized: Array(x.shape.dropLast()))
             Tensor.rowKernel(x, outCount: { _ in 1 }, into: lse, tk_logsumexp_rows)
-            return Tensor.record(lse, op: "logSumExp", inputs: [x]) { g in
+            return Tensor.record(lse, op: "logSumExp", inputs: [x]) { g, lse in
                 [g.unsqueeze(-1) * (x - lse.unsqueeze(-1)).exp()]  // g · softmax(x)
             }
         }

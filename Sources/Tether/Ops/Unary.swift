@@ -88,14 +88,13 @@ extension Tensor {
     public func unary(_ op: UnaryOp) -> Tensor {
         let x = contiguousData()
         let out = Tensor(uninitialized: shape)
-        let px = x.data, py = out.data
-        ThreadPool.shared.parallelRanges(count, grain: parallelElementwiseGrain) { r in
+        ThreadPool.shared.parallelRanges(count, grain: parallelElementwiseGrain) { [px = x.data, py = out.data] r in
             op.forward(px + r.lowerBound, py + r.lowerBound, r.count)
         }
-        return Tensor.record(out, op: "\(op)", inputs: [self]) { g in
+        return Tensor.record(out, op: "\(op)", inputs: [self]) { [x] g, out in
             let gc = g.contiguousData()
             let dx = Tensor(uninitialized: x.shape)
-            let pg = gc.data, pdx = dx.data
+            let px = x.data, py = out.data, pg = gc.data, pdx = dx.data
             ThreadPool.shared.parallelRanges(dx.count, grain: parallelElementwiseGrain) { r in
                 let o = r.lowerBound
                 op.backward(pg + o, px + o, py + o, pdx + o, r.count)

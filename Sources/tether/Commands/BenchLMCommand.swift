@@ -1,0 +1,62 @@
+import ArgumentParser
+import CTetherKernels
+import Foundation
+import Tether
+import TetherLM
+import TetherTokenizers
+
+/// `tether bench lm`: whole-model speed as a fraction of what the FMA peak allows.
+struct BenchLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lm",
+        abstract: "Forward and generation tokens/s of the tiny and small models against the FMA peak of the same run, and tokenizer encode MB/s.")
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Option(help: "Sizes to measure, comma-separated: tiny, small.")
+    var sizes = "tiny,small"
+
+    func run() throws {
+        let known = ["tiny": LMBench.Size.tiny, "small": .small]
+        let chosen = try sizes.split(separator: ",").map { name in
+            guard let s = known[String(name)] else { throw ValidationError("--sizes: unknown size '\(name)' (tiny, small)") }
+            return s
+        }
+        let peak = KernelBench.fmaPeakAllCores() * 1e9  // FLOP/s
+        var figures: [(String, Double)] = [("fma_peak_gflops", peak / 1e9)]
+        var lines = [String(format: "FMA peak, all cores: %.1f GFLOP/s", peak / 1e9)]
+        for size in chosen {
+            let model = CausalLM(config: size.config, seed: 0)
+            for (batch, length) in [(8, 128), (8, 256)] {
+                let tps = LMBench.forwardTokensPerSecond(model, batch: batch, length: length)
+                let fraction = tps * LMBench.forwardFlopsPerToken(size.config, context: length) / peak
+                let key = "\(size.name)_forward_\(batch)x\(length)"
+                figures += [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)]
+                lines.append(String(format: "%@ forward %dx%d: %8.0f tokens/s  %5.1f%% of peak",
+                                    size.name, batch, length, tps, fraction * 100))
+            }
+            for batch in [1, 8, 64] {
+                let tps = try LMBench.generationTokensPerSecond(model, batch: batch)
+                let fraction = tps * LMBench.forwardFlopsPerToken(size.config, context: 16 + 32) / peak
+                let key = "\(size.name)_generate_b\(batch)"
+                figures += [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)]
+                lines.append(String(format: "%@ generate batch %2d, 64 new: %8.0f tokens/s  %5.1f%% of peak",
+                                    size.name, batch, tps, fraction * 100))
+            }
+        }
+        // Tokenizer: a 4096-token byte-level BPE trained on 1 MB, encoding 10 MB of mixed text.
+        let trainer = BPETrainer(vocabSize: 4096, specialTokens: ["<|endoftext|>"])
+        let tok = trainer.train(texts: [TokenizerBenchmark.syntheticText(bytes: 1_000_000, seed: 2)])
+        let text = TokenizerBenchmark.syntheticText(bytes: 10_000_000, seed: 3)
+        let (mbps, tokens) = TokenizerBenchmark.encodeThroughput(tok, text: text)
+        figures.append(("tokenizer_encode_mb_per_s", mbps))
+        lines.append(String(format: "tokenizer encode (10 MB, vocab 4096): %.1f MB/s, %d tokens", mbps, tokens))
+        if json {
+            let body = figures.map { "\"\($0.0)\": \(String(format: "%.4g", $0.1))" }.joined(separator: ", ")
+            print("{\"isa\": \"\(String(cString: tk_isa_name(tk_active_isa())))\", \"threads\": \(ThreadPool.shared.threadCount), \(body)}")
+        } else {
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}
