@@ -2,16 +2,18 @@
 // vecmath_avx512.c define the vocabulary for their ISA and include this file.
 //
 // Required macros: V (float vector), VI (int32 vector), VM (lane mask), VN (lanes),
-// VSET, VLOAD, VSTORE, VSTREAM (aligned non-temporal store), VFENCE, VLOADN / VSTOREN (first n < VN lanes; others read as 0),
-// VMASKN(n) (lanes < n), VADD, VSUB, VMUL, VDIV, VFMA(a,b,c)=a*b+c, VFNMA(a,b,c)=c-a*b,
+// VSET, VLOAD, VSTORE, VSTREAM (aligned non-temporal store), VFENCE (orders streamed
+// stores), VLOADN / VSTOREN (first n < VN lanes; others read as 0), VMASKN(n) (lanes < n),
+// VADD, VSUB, VMUL, VDIV, VFMA(a,b,c)=a*b+c, VFNMA(a,b,c)=c-a*b,
 // VMAX, VMIN (NaN in the second operand passes through), VROUND (to nearest),
-// VABS, VSEL(mask, if_true, if_false), VLT, VLE, VEQ, VNGE (not >=, true for NaN),
+// VABS, VSEL(mask, if_true, if_false), VLT, VEQ, VNGE (not >=, true for NaN),
 // VCVT (float -> int, exact for integral values), VTOF (int -> float), VBITS / VFROMBITS,
 // VI_SET, VI_ADD, VI_SUB, VI_AND, VI_OR, VI_SRA, VI_SRL, VI_SLL, VREDMAX, VREDSUM,
 // and TK_FN(name) to name the exported functions.
 //
-// Accuracy (checked in VecMathTests against Double): exp, log within 2 ulp; tanh,
-// sigmoid, gelu within a few ulp. exp(-inf) = 0, exp(x > 88.73) = inf, log(0) = -inf,
+// Accuracy (checked in VecMathTests against Double): exp, log within 1 ulp; tanh and
+// sigmoid within 2.5 ulp; gelu within a few ulp for |x| < 1, its error growing like
+// |x|^3 2^-24 for negative x from the rounding of u itself. exp(-inf) = 0, exp(x > 88.73) = inf, log(0) = -inf,
 // log(x < 0) = NaN, NaN in -> NaN out.
 
 #include <math.h>
