@@ -24,15 +24,6 @@ static float fma_probe_generic(int64_t iters) {
     return s;
 }
 
-void tk_vexp_generic(int64_t n, const float *x, float *y);
-void tk_vlog_generic(int64_t n, const float *x, float *y);
-void tk_vtanh_generic(int64_t n, const float *x, float *y);
-void tk_vsigmoid_generic(int64_t n, const float *x, float *y);
-void tk_vgelu_tanh_generic(int64_t n, const float *x, float *y);
-void tk_softmax_rows_generic(int64_t rows, int64_t cols, const float *x, float *y);
-void tk_logsumexp_rows_generic(int64_t rows, int64_t cols, const float *x, float *out);
-void tk_norm_rows_generic(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
-                          float eps, int rms, float *y, float *mean, float *rstd);
 
 const tk_kernel_table tk_table_generic = {
     .mr = MR, .nr = NR, .ukernel = ukernel_generic,

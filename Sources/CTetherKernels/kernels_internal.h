@@ -4,6 +4,17 @@
 
 #include "tether_kernels.h"
 
+// The portable vector math (vecmath_generic.c), shared by the generic and NEON tables.
+void tk_vexp_generic(int64_t n, const float *x, float *y);
+void tk_vlog_generic(int64_t n, const float *x, float *y);
+void tk_vtanh_generic(int64_t n, const float *x, float *y);
+void tk_vsigmoid_generic(int64_t n, const float *x, float *y);
+void tk_vgelu_tanh_generic(int64_t n, const float *x, float *y);
+void tk_softmax_rows_generic(int64_t rows, int64_t cols, const float *x, float *y);
+void tk_logsumexp_rows_generic(int64_t rows, int64_t cols, const float *x, float *out);
+void tk_norm_rows_generic(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
+                          float eps, int rms, float *y, float *mean, float *rstd);
+
 extern const tk_kernel_table tk_table_generic;
 #if defined(__x86_64__)
 extern const tk_kernel_table tk_table_avx2;
