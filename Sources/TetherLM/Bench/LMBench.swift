@@ -1,5 +1,6 @@
 import Foundation
 import Tether
+import TetherNN
 
 /// Speed of whole language models: forward passes (and, in training benchmarks, full
 /// steps) in tokens/s, each quoted against what the FMA peak of the same run allows.
@@ -52,5 +53,23 @@ public enum LMBench {
         }
         if let failure { throw failure }
         return Double(batch * newTokens) / seconds
+    }
+
+    /// Training tokens/s of full steps (forward, next-token loss through the fused log-prob
+    /// head, backward, AdamW) on (batch, length) ids. A step costs 3x the forward FLOPs.
+    public static func trainTokensPerSecond(_ model: CausalLM, batch: Int, length: Int) -> Double {
+        let x = ids(batch: batch, length: length, vocab: model.config.vocabSize)
+        // Targets: each row shifted by one (the last position predicts token 0).
+        let targets = IndexTensor((0..<(batch * length)).map { i in
+            i % length == length - 1 ? 0 : x.values[i + 1]
+        }, shape: [batch, length])
+        let optimizer = AdamW(model, learningRate: 1e-4)
+        let seconds = KernelBench.bestTime(reps: 3, minSeconds: 1) {
+            optimizer.zeroGrad()
+            let logp = model.tokenLogProbs(hidden: model.hidden(x), tokens: targets)   // (B, T)
+            (-logp).mean().backward()
+            optimizer.step()
+        }
+        return Double(batch * length) / seconds
     }
 }

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed against the machine's own limits.",
-        subcommands: [KernelsCommand.self, BenchLMCommand.self])
+        subcommands: [KernelsCommand.self, BenchLMCommand.self, BenchTrainCommand.self])
 
     /// `tether bench kernels`: FMA peak, GEMM, memcpy, softmax, LayerNorm, GELU.
     struct KernelsCommand: ParsableCommand {
