@@ -52,7 +52,9 @@ enum ConfigFile {
         var config: C
         do { config = try YAMLDecoder().decode(C.self, from: text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "{}" : text) } catch let error as DecodingError {
             let (field, why) = explain(error)
-            throw ConfigFileError(file: path, line: field.flatMap { keyLines[$0] }, field: field, message: why)
+            var line = field.flatMap { keyLines[$0] }
+            if case .dataCorrupted(let ctx) = error, let yaml = ctx.underlyingError as? YamlError { line = Self.line(of: yaml) }
+            throw ConfigFileError(file: path, line: line, field: field, message: why)
         } catch let TrainingError.badConfig(field, why) {
             throw ConfigFileError(file: path, line: keyLines[field], field: field, message: why)
         }
@@ -71,6 +73,8 @@ enum ConfigFile {
         case .keyNotFound(let k, let ctx):
             return (k.stringValue, "required key missing (\(ctx.debugDescription))")
         case .dataCorrupted(let ctx):
+            if let yaml = ctx.underlyingError as? YamlError { return (key(ctx.codingPath), "not valid YAML: \(yaml)") }
+            if case .badConfig(let field, let why)? = ctx.underlyingError as? TrainingError { return (field, why) }
             return (key(ctx.codingPath), ctx.debugDescription)
         @unknown default:
             return (nil, "\(error)")

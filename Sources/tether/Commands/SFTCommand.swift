@@ -24,7 +24,7 @@ struct SFTCommand: ParsableCommand {
     @Option(help: "Train only on the completion of prompt-completion records, true or false (completion_only_loss; default: true).")
     var completionOnlyLoss: Bool?
 
-    @Option(help: "Train only on assistant turns of conversations, true or false (assistant_only_loss; default: true here, unlike TRL).")
+    @Option(help: "Train only on assistant turns of conversations, true or false (assistant_only_loss; default: true here, unlike TRL; plain-text records are unaffected).")
     var assistantOnlyLoss: Bool?
 
     @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data (default: start a new run).")
@@ -82,7 +82,21 @@ struct SFTCommand: ParsableCommand {
     }
 
     /// Every record of `path` tokenized with its loss mask.
+    /// `assistant_only_loss` applies to conversations only: plain-text records have no assistant turns to pick out.
     static func tokenized(_ path: String, _ tokenizer: ExampleTokenizer) throws -> [TokenizedExample] {
-        try DatasetLoader.load(URL(fileURLWithPath: path)).examples.map { try tokenizer.tokenize($0) }
+        var plain = tokenizer
+        plain.assistantOnlyLoss = false
+        return try DatasetLoader.load(URL(fileURLWithPath: path)).examples.map { e in
+            try (isConversational(e) ? tokenizer : plain).tokenize(e)
+        }
+    }
+
+    /// Whether a record holds messages rather than plain text.
+    static func isConversational(_ e: AnyExample) -> Bool {
+        switch e {
+        case .languageModeling(let x): return x.content.isConversational
+        case .promptCompletion(let x): return x.prompt.isConversational || x.completion.isConversational
+        default: return false
+        }
     }
 }
