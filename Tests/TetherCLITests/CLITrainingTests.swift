@@ -131,4 +131,52 @@ import TetherAlign
         #expect(all[1] == "[[What is 0 + 3? 3<|endoftext|>]]")
         #expect(all.last?.hasSuffix(" 0 masked tokens") == true)
     }
+
+    @Test func dataInspectMarksAssistantTurns() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let chat = dir.appendingPathComponent("chat.jsonl")
+        try "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"hello\"}]}\n"
+            .write(to: chat, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("tok")
+        _ = try TokenizerCommand.TrainCommand.parse(["--files", chat.path, "--vocab-size", "270", "--min-frequency", "1",
+                                                     "--special-tokens", "<|endoftext|>", "<|im_start|>", "<|im_end|>",
+                                                     "--out", out.path]).train()
+        let lines = try DataCommand.InspectCommand.parse([chat.path, "--tokenizer", out.path]).outputLines()
+        #expect(lines[1] == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n[[hello<|im_end|>]]\n")
+        // Without the chat tokens the template cannot render: the error names the file and record.
+        let plainTok = dir.appendingPathComponent("plain")
+        _ = try TokenizerCommand.TrainCommand.parse(["--files", chat.path, "--vocab-size", "270", "--min-frequency", "1",
+                                                     "--out", plainTok.path]).train()
+        #expect { try DataCommand.InspectCommand.parse([chat.path, "--tokenizer", plainTok.path]).outputLines() } throws: { error in
+            "\(error)".hasPrefix("\(chat.path): item 0")
+        }
+    }
+
+    @Test func pretrainResumeEqualsStraightRun() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tok = try trainTokenizer(dir)
+        let args = ["--tokenizer", tok.path, "--data", dir.appendingPathComponent("text.jsonl").path,
+                    "--output-dir", dir.appendingPathComponent("runs").path, "--max-steps", "2", "--save-steps", "1",
+                    "--per-device-train-batch-size", "2", "--max-length", "32"]
+        let run = try PretrainCommand.parse(args).train().run
+        let metrics = run.appendingPathComponent("metrics.jsonl")
+        let straight = try Self.untimed(metrics)
+        try FileManager.default.removeItem(at: run.appendingPathComponent("checkpoint-2"))
+        _ = try PretrainCommand.parse(args + ["--resume", run.path]).train()
+        let resumed = try Self.untimed(metrics)
+        #expect(resumed.count == 2 && resumed == straight)
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoint-2/tokenizer.json").path))
+    }
+
+    /// A metrics file's lines without the wall-clock fields, which differ from run to run.
+    static func untimed(_ url: URL) throws -> [[String: Double]] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
+            var r = try JSONDecoder().decode([String: Double].self, from: Data(line.utf8))
+            r["elapsed_seconds"] = nil
+            r["tokens_per_second"] = nil
+            return r
+        }
+    }
 }

@@ -16,13 +16,13 @@ extension DataCommand {
         @Option(help: "Tokenizer folder or tokenizer.json. Required.")
         var tokenizer: String
 
-        @Option(help: "Examples to print (default: 3); the counts cover the whole file.")
+        @Option(help: "Examples to print; the counts cover the whole file.")
         var n = 3
 
-        @Option(help: "Train only on completions of prompt-completion records, true or false (default: true, as sft).")
+        @Option(help: "Train only on completions of prompt-completion records, true or false, as sft.")
         var completionOnlyLoss = true
 
-        @Option(help: "Train only on assistant turns of conversations, true or false (default: true, as sft).")
+        @Option(help: "Train only on assistant turns of conversations, true or false, as sft.")
         var assistantOnlyLoss = true
 
         @Flag(help: "Mark with [[ ]] even on a terminal (default: color on a terminal, brackets otherwise).")

@@ -12,7 +12,7 @@ struct PretrainCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
-    @Option(help: "Shape of a fresh GPT-2-style model: tiny (d 128, 2 layers), small (d 256, 4 layers) or a config.json file (default: tiny). Ignored with --model.")
+    @Option(help: "Shape of a fresh GPT-2-style model: tiny (d 128, 2 layers), small (d 256, 4 layers) or a config.json file. Ignored with --model.")
     var modelConfig = "tiny"
 
     @Option(help: "Continue from this model folder instead of a fresh model (default: none).")

@@ -86,8 +86,13 @@ struct SFTCommand: ParsableCommand {
     static func tokenized(_ path: String, _ tokenizer: ExampleTokenizer) throws -> [TokenizedExample] {
         var plain = tokenizer
         plain.assistantOnlyLoss = false
-        return try DatasetLoader.load(URL(fileURLWithPath: path)).examples.map { e in
-            try (isConversational(e) ? tokenizer : plain).tokenize(e)
+        return try DatasetLoader.load(URL(fileURLWithPath: path)).examples.enumerated().map { i, e in
+            do throws(DatasetError) { return try (isConversational(e) ? tokenizer : plain).tokenize(e) } catch {
+                var located = error
+                located.file = path
+                located.item = i  // the record's 0-based index in the file
+                throw located
+            }
         }
     }
 

@@ -20,16 +20,16 @@ struct TokenizerCommand: ParsableCommand {
                 help: "Training files: .jsonl/.json in TRL formats (every text, prompt, completion and message is used) or plain text. Required.")
         var files: [String]
 
-        @Option(help: "Vocabulary size, including the 256 byte tokens and the special tokens (default: 4096).")
+        @Option(help: "Vocabulary size, including the 256 byte tokens and the special tokens.")
         var vocabSize = 4096
 
-        @Option(help: "Merge only pairs seen at least this many times (default: 2).")
+        @Option(help: "Merge only pairs seen at least this many times.")
         var minFrequency = 2
 
-        @Option(parsing: .upToNextOption, help: "Special tokens, given the first ids (default: <|endoftext|>).")
+        @Option(parsing: .upToNextOption, help: "Special tokens, given the first ids.")
         var specialTokens: [String] = ["<|endoftext|>"]
 
-        @Option(help: "Folder to write tokenizer.json into (default: tokenizer).")
+        @Option(help: "Folder to write tokenizer.json into.")
         var out = "tokenizer"
 
         func validate() throws {
