@@ -29,7 +29,7 @@ struct ConfigFileError: Error, CustomStringConvertible {
 /// Reads `--config FILE.yaml` into a command's Codable config (TRL key names).
 enum ConfigFile {
     /// The config in `path` (nil: an empty config), with `defaults` applied to the keys the file leaves out.
-    static func load<C: Decodable>(_ type: C.Type, from path: String?, empty: C,
+    static func load<C: Codable>(_ type: C.Type, from path: String?, empty: C,
                                    defaults: (inout C, _ presentKeys: Set<String>) -> Void = { _, _ in }) throws -> C {
         guard let path else {
             var c = empty
@@ -49,6 +49,12 @@ enum ConfigFile {
         }
         var keyLines: [String: Int] = [:]
         for (k, _) in mapping { if let s = k.string { keyLines[s] = k.mark?.line } }
+        let known = try knownKeys(empty)
+        for (k, _) in mapping {
+            guard let name = k.string, !known.contains(name) else { continue }
+            throw ConfigFileError(file: path, line: k.mark?.line, field: name,
+                                  message: "unknown key; known keys: \(known.sorted().joined(separator: ", "))")
+        }
         var config: C
         do { config = try YAMLDecoder().decode(C.self, from: text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "{}" : text) } catch let error as DecodingError {
             let (field, why) = explain(error)
@@ -60,6 +66,12 @@ enum ConfigFile {
         }
         defaults(&config, Set(keyLines.keys))
         return config
+    }
+
+    /// The keys a config writes, which are the keys a file may set.
+    static func knownKeys<C: Encodable>(_ config: C) throws -> Set<String> {
+        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+        return Set((object as? [String: Any])?.keys.map { $0 } ?? [])
     }
 
     /// The field a decoding error is about and a sentence saying what was expected.

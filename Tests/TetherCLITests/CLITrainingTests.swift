@@ -107,6 +107,12 @@ import TetherAlign
         #expect { try PretrainCommand.parse(["--config", yaml.path, "--data", "d"]).effectiveConfig() } throws: { error in
             (error as? ConfigFileError)?.field == "per_device_train_batch_size"
         }
+        // A misspelt key is not silently ignored.
+        try "learning_rate: 0.001\nlearning_rat: 0.1\n".write(to: yaml, atomically: true, encoding: .utf8)
+        #expect { try SFTCommand.parse(["--config", yaml.path, "--model", "m", "--data", "d"]).effectiveConfig() } throws: { error in
+            guard let e = error as? ConfigFileError else { return false }
+            return e.field == "learning_rat" && e.line == 2
+        }
         // Broken YAML names the file and line.
         try "learning_rate: [0.1\nmax_steps: 2\n".write(to: yaml, atomically: true, encoding: .utf8)
         #expect { try PretrainCommand.parse(["--config", yaml.path, "--data", "d"]).effectiveConfig() } throws: { error in

@@ -27,7 +27,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Evaluation data in the same format (default: none).")
     var evalData: String?
 
-    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data (default: start a new run).")
+    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and model shape; the run's saved training config is used and training flags are ignored (default: start a new run).")
     var resume: String?
 
     /// The effective training config: the file, pretraining's learning rate where the file is silent, then the flags.

@@ -27,7 +27,7 @@ struct SFTCommand: ParsableCommand {
     @Option(help: "Train only on assistant turns of conversations, true or false (assistant_only_loss; default: true here, unlike TRL; plain-text records are unaffected).")
     var assistantOnlyLoss: Bool?
 
-    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data (default: start a new run).")
+    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and model shape; the run's saved training config is used and training flags are ignored (default: start a new run).")
     var resume: String?
 
     /// The effective SFT config: the file, this command's defaults where the file is silent, then the flags.
