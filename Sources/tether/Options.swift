@@ -167,6 +167,26 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Pack several sequences per row, true or false (packing; default: false).")
     var packing: Bool?
 
+    /// The config file and training flags given, which `--resume` refuses (a resumed run keeps its saved config).
+    var given: [String] {
+        let flags: [(String, Bool)] = [
+            ("--config", config != nil), ("--run-name", runName != nil), ("--output-dir", outputDir != nil),
+            ("--max-steps", maxSteps != nil), ("--num-train-epochs", numTrainEpochs != nil),
+            ("--per-device-train-batch-size", perDeviceTrainBatchSize != nil),
+            ("--gradient-accumulation-steps", gradientAccumulationSteps != nil), ("--learning-rate", learningRate != nil),
+            ("--lr-scheduler-type", lrSchedulerType != nil), ("--warmup-steps", warmupSteps != nil),
+            ("--eval-steps", evalSteps != nil), ("--save-steps", saveSteps != nil), ("--logging-steps", loggingSteps != nil),
+            ("--seed", seed != nil), ("--data-seed", dataSeed != nil), ("--max-length", maxLength != nil),
+            ("--packing", packing != nil)]
+        return flags.filter(\.1).map(\.0)
+    }
+
+    /// Throws if `--resume` comes with a config file or training flags, which it would otherwise silently ignore.
+    func refuseWithResume(_ resume: String?) throws {
+        guard resume != nil, !given.isEmpty else { return }
+        throw ValidationError("--resume continues with the run's saved config; drop \(given.joined(separator: ", "))")
+    }
+
     /// Writes the flags that were given over `c`.
     func apply(to c: inout TrainingConfig) {
         if let runName { c.runName = runName }
@@ -207,6 +227,13 @@ enum RunFiles {
             let dest = dir.appendingPathComponent("tokenizer.json")
             if !fm.fileExists(atPath: dest.path) { try fm.copyItem(at: tokenizerJSON, to: dest) }
         }
+    }
+
+    /// The config a run folder saved (its training_config.json), for `--resume`.
+    static func savedConfig<C: Decodable>(_ type: C.Type, run: URL) throws -> C {
+        let url = run.appendingPathComponent("training_config.json")
+        guard let data = try? Data(contentsOf: url) else { throw ValidationError("--resume: no run at \(run.path) (missing \(url.path))") }
+        return try JSONDecoder().decode(C.self, from: data)
     }
 
     /// The run folder named by a config.

@@ -163,13 +163,15 @@ import TetherAlign
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let tok = try trainTokenizer(dir)
-        let args = ["--tokenizer", tok.path, "--data", dir.appendingPathComponent("text.jsonl").path,
-                    "--output-dir", dir.appendingPathComponent("runs").path, "--max-steps", "2", "--save-steps", "1",
-                    "--per-device-train-batch-size", "2", "--max-length", "32"]
-        let run = try PretrainCommand.parse(args).train().run
+        let args = ["--tokenizer", tok.path, "--data", dir.appendingPathComponent("text.jsonl").path]
+        let run = try PretrainCommand.parse(args + ["--output-dir", dir.appendingPathComponent("runs").path, "--max-steps", "2",
+                                                    "--save-steps", "1", "--per-device-train-batch-size", "2",
+                                                    "--max-length", "32"]).train().run
         let metrics = run.appendingPathComponent("metrics.jsonl")
         let straight = try Self.untimed(metrics)
         try FileManager.default.removeItem(at: run.appendingPathComponent("checkpoint-2"))
+        // Training flags with --resume would be ignored: refused instead.
+        #expect(throws: (any Error).self) { try PretrainCommand.parse(args + ["--resume", run.path, "--max-steps", "5"]).train() }
         _ = try PretrainCommand.parse(args + ["--resume", run.path]).train()
         let resumed = try Self.untimed(metrics)
         #expect(resumed.count == 2 && resumed == straight)

@@ -27,7 +27,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Evaluation data in the same format (default: none).")
     var evalData: String?
 
-    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and model shape; the run's saved training config is used and training flags are ignored (default: start a new run).")
+    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and model shape; the run's saved config is used, so no --config or training flags (default: start a new run).")
     var resume: String?
 
     /// The effective training config: the file, pretraining's learning rate where the file is silent, then the flags.
@@ -49,7 +49,8 @@ struct PretrainCommand: ParsableCommand {
     /// Trains; returns the run folder and its last checkpoint.
     @discardableResult
     func train() throws -> (run: URL, checkpoint: URL?) {
-        let config = try effectiveConfig()
+        try training.refuseWithResume(resume)
+        let config = try resume.map { try RunFiles.savedConfig(TrainingConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
         guard let tokPath = tokenizer ?? model else { throw ValidationError("--tokenizer: required when starting from a fresh model") }
         let tokURL = try tokenizerFile(tokPath)
         let tok = try Tokenizer(tokenizerJSON: tokURL)

@@ -27,7 +27,7 @@ struct SFTCommand: ParsableCommand {
     @Option(help: "Train only on assistant turns of conversations, true or false (assistant_only_loss; default: true here, unlike TRL; plain-text records are unaffected).")
     var assistantOnlyLoss: Bool?
 
-    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and model shape; the run's saved training config is used and training flags are ignored (default: start a new run).")
+    @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and model shape; the run's saved config is used, so no --config or training flags (default: start a new run).")
     var resume: String?
 
     /// The effective SFT config: the file, this command's defaults where the file is silent, then the flags.
@@ -51,7 +51,11 @@ struct SFTCommand: ParsableCommand {
     /// Trains; returns the run folder and its last checkpoint.
     @discardableResult
     func train() throws -> (run: URL, checkpoint: URL?) {
-        let config = try effectiveConfig()
+        try training.refuseWithResume(resume)
+        if resume != nil, completionOnlyLoss != nil || assistantOnlyLoss != nil {
+            throw ValidationError("--resume continues with the run's saved config; drop --completion-only-loss and --assistant-only-loss")
+        }
+        let config = try resume.map { try RunFiles.savedConfig(SFTConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
         let tokURL = try tokenizerFile(model)
         let tok = try Tokenizer(tokenizerJSON: tokURL)
         let lm = try CausalLM(contentsOf: URL(fileURLWithPath: model))
