@@ -45,8 +45,12 @@ import TetherAlign
                                              "--run-name", "pre"] + common).train()
         let base = try #require(pre.checkpoint)
         #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("tokenizer.json").path))
-        let sft = try SFTCommand.parse(["--model", base.path, "--data", dir.appendingPathComponent("pc.jsonl").path,
-                                        "--run-name", "sft"] + common).train()
+        let sftData = ["--model", base.path, "--data", dir.appendingPathComponent("pc.jsonl").path]
+        let sft = try SFTCommand.parse(sftData + ["--run-name", "sft", "--save-steps", "1"] + common).train()
+        let straight = try Self.untimed(sft.run.appendingPathComponent("metrics.jsonl"))
+        try FileManager.default.removeItem(at: sft.run.appendingPathComponent("checkpoint-2"))
+        _ = try SFTCommand.parse(sftData + ["--resume", sft.run.path]).train()
+        #expect(try Self.untimed(sft.run.appendingPathComponent("metrics.jsonl")) == straight)
         for run in [pre.run, sft.run] {
             let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
             #expect(metrics.split(separator: "\n").count == 2)
