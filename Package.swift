@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML configs for the CLI only; the libraries stay dependency-free.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // The only C: ISA-dispatched micro-kernels (GEMM, vector math). No flags needed:
@@ -30,6 +32,7 @@ let package = Package(
             dependencies: [
                 "Tether", "TetherNN", "TetherLM", "TetherTokenizers", "TetherAlign",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]),
         // Shared test helpers (finite-difference gradient checks, tolerances).
         .target(name: "TetherTestSupport", dependencies: ["Tether"], path: "Sources/TetherTestSupport"),
@@ -43,6 +46,6 @@ let package = Package(
         .testTarget(name: "TetherTokenizersTests", dependencies: ["TetherTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "TetherAlignTests", dependencies: ["TetherAlign", "TetherTestSupport"]),
         // Smoke tests of the command-line tool on tiny models it makes itself.
-        .testTarget(name: "TetherCLITests", dependencies: ["tether", "TetherLM", "TetherTokenizers"]),
+        .testTarget(name: "TetherCLITests", dependencies: ["tether", "TetherLM", "TetherTokenizers", "TetherAlign"]),
     ]
 )

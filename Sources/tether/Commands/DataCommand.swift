@@ -6,8 +6,8 @@ import TetherAlign
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Make data sets in TRL's formats.",
-        subcommands: [MakeCommand.self])
+        abstract: "Make data sets in TRL's formats and inspect what the loss sees.",
+        subcommands: [MakeCommand.self, InspectCommand.self])
 
     /// `tether data make arithmetic`: held-out arithmetic question answering.
     struct MakeCommand: ParsableCommand {
