@@ -15,6 +15,12 @@ void tk_logsumexp_rows_generic(int64_t rows, int64_t cols, const float *x, float
 void tk_norm_rows_generic(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
                           float eps, int rms, float *y, float *mean, float *rstd);
 
+#if defined(__x86_64__)
+void tk_gemm_dot_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                        const float *bt, int64_t ldb, float *c, int64_t ldc, int accumulate);
+void tk_gemm_dot_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                      const float *bt, int64_t ldb, float *c, int64_t ldc, int accumulate);
+#endif
 extern const tk_kernel_table tk_table_generic;
 #if defined(__x86_64__)
 extern const tk_kernel_table tk_table_avx2;

@@ -19,7 +19,8 @@ func pseudoRandom(_ count: Int, seed: UInt32) -> [Float] {
 /// One GEMM checked against a Double reference: A and B stored with padded leading
 /// dimensions (transposed when asked), C with padding columns that must stay untouched.
 func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: Bool,
-               isa: tk_isa, threads: Int?, sourceLocation: SourceLocation = #_sourceLocation) {
+               isa: tk_isa, threads: Int?, parallelFlops: Int = Gemm.parallelFlops,
+               sourceLocation: SourceLocation = #_sourceLocation) {
     let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5
     let a = pseudoRandom((transA ? k : m) * lda + 1, seed: UInt32(m * 31 + k))
     let b = pseudoRandom((transB ? n : k) * ldb + 1, seed: UInt32(n * 17 + k + 5))
@@ -32,7 +33,8 @@ func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: B
             c.withUnsafeMutableBufferPointer { pc in
                 Gemm.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, rowStrideA: rsA, colStrideA: csA,
                            b: pb.baseAddress!, rowStrideB: rsB, colStrideB: csB,
-                           c: pc.baseAddress!, ldc: ldc, accumulate: accumulate, isa: isa, threads: threads)
+                           c: pc.baseAddress!, ldc: ldc, accumulate: accumulate, isa: isa, threads: threads,
+                           parallelFlops: parallelFlops)
             }
         }
     }
@@ -92,6 +94,22 @@ func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: B
                     }
                 }
             }
+        }
+    }
+
+    /// Few rows times a transposed weight (decoding): the unpacked dot-product path, with
+    /// depths on both sides of the vector width, accumulate, and a split over the pool.
+    @Test(arguments: supportedISAs)
+    func fewRowsDotPath(isa: tk_isa) {
+        for m in 1...5 {
+            for k in [16, 17, 40, 300] {
+                for accumulate in [false, true] {
+                    checkGemm(m: m, n: 37, k: k, transA: false, transB: true, accumulate: accumulate,
+                              isa: isa, threads: 1)
+                }
+            }
+            checkGemm(m: m, n: 2050, k: 300, transA: false, transB: true, accumulate: true,
+                      isa: isa, threads: nil, parallelFlops: 1)
         }
     }
 

@@ -77,6 +77,11 @@ typedef void (*tk_rows_fn)(int64_t rows, int64_t cols, const float *x, float *y)
 typedef void (*tk_norm_fn)(int64_t rows, int64_t cols, const float *x, const float *w, const float *b,
                            float eps, int rms, float *y, float *mean, float *rstd);
 
+/// C[i, j] (+)= Σ_p A[i, p] · Bt[j, p] for m ≤ 4 rows: a GEMM with few rows (decoding)
+/// as dot products over contiguous rows of A and Bt, with no packing.
+typedef void (*tk_dot_fn)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *bt, int64_t ldb, float *c, int64_t ldc, int accumulate);
+
 /// One ISA's kernels: GEMM tile size and micro-kernel, FMA probe, vector math.
 typedef struct {
     int mr, nr;
@@ -86,6 +91,7 @@ typedef struct {
     tk_unary_fn vexp, vlog, vtanh, vsigmoid, vgelu_tanh;
     tk_rows_fn softmax_rows, logsumexp_rows;
     tk_norm_fn norm_rows;
+    tk_dot_fn gemm_dot;  ///< null where the packed GEMM is used for every shape
 } tk_kernel_table;
 
 /// The active kernel table (never null).

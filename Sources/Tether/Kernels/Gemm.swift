@@ -63,6 +63,22 @@ public enum Gemm {
             }
             return
         }
+        if m <= 4, colStrideA == 1, rowStrideB == 1, k >= 16, let dot = kernels.pointee.gemm_dot {
+            // A few rows (decoding) times a matrix whose columns are contiguous (a weight,
+            // transposed): dot products straight from memory, no packing of the weights.
+            let tasks = 2 * m * n * k < parallelFlops ? 1 : min(max(1, threads), n)
+            let columns = { (cols: Range<Int>) in
+                dot(Int64(m), Int64(cols.count), Int64(k), a, Int64(rowStrideA),
+                    b + cols.lowerBound * colStrideB, Int64(colStrideB), c + cols.lowerBound, Int64(ldc),
+                    accumulate ? 1 : 0)
+            }
+            if tasks == 1 {
+                columns(0..<n)
+            } else {
+                ThreadPool.shared.parallelFor(tasks) { t in columns((n * t / tasks)..<(n * (t + 1) / tasks)) }
+            }
+            return
+        }
         let problem = GemmProblem(
             m: m, n: n, k: k, a: a, rowStrideA: rowStrideA, colStrideA: colStrideA,
             b: b, rowStrideB: rowStrideB, colStrideB: colStrideB, c: c, ldc: ldc,
