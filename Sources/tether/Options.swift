@@ -247,3 +247,18 @@ enum RunFiles {
         return nil
     }
 }
+
+/// A command that trains a model into a run folder (`pretrain`, `sft`).
+protocol TrainingCommand: ParsableCommand {
+    /// Trains; returns the run folder and its last checkpoint.
+    func train() throws -> (run: URL, checkpoint: URL?)
+}
+
+extension TrainingCommand {
+    /// Trains and prints the run folder and the checkpoint to use as the next `--model`.
+    func run() throws {
+        let outcome = try train()
+        print("run: \(outcome.run.path)")
+        if let checkpoint = outcome.checkpoint { print("model: \(checkpoint.path)") }
+    }
+}

@@ -70,3 +70,25 @@ struct BenchCommand: ParsableCommand {
         }
     }
 }
+
+/// Named figures of a benchmark run, printed as a table or as one JSON object.
+struct BenchFigures {
+    private(set) var figures: [(String, Double)] = []
+    private(set) var lines: [String] = []
+
+    /// Adds figures and the human-readable line that shows them.
+    mutating func add(_ line: String, _ values: [(String, Double)]) {
+        lines.append(line)
+        figures += values
+    }
+
+    /// Prints the lines, or with `json` one object with the ISA, thread count and every figure.
+    func print(json: Bool) {
+        if json {
+            let body = figures.map { "\"\($0.0)\": \(String(format: "%.4g", $0.1))" }.joined(separator: ", ")
+            Swift.print("{\"isa\": \"\(String(cString: tk_isa_name(tk_active_isa())))\", \"threads\": \(ThreadPool.shared.threadCount), \(body)}")
+        } else {
+            Swift.print(lines.joined(separator: "\n"))
+        }
+    }
+}

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CTetherKernels
 import Foundation
 import Tether
 import TetherLM
@@ -24,25 +23,25 @@ struct BenchLMCommand: ParsableCommand {
             return s
         }
         let peak = KernelBench.fmaPeakAllCores() * 1e9  // FLOP/s
-        var figures: [(String, Double)] = [("fma_peak_gflops", peak / 1e9)]
-        var lines = [String(format: "FMA peak, all cores: %.1f GFLOP/s", peak / 1e9)]
+        var out = BenchFigures()
+        out.add(String(format: "FMA peak, all cores: %.1f GFLOP/s", peak / 1e9), [("fma_peak_gflops", peak / 1e9)])
         for size in chosen {
             let model = CausalLM(config: size.config, seed: 0)
             for (batch, length) in [(8, 128), (8, 256)] {
                 let tps = LMBench.forwardTokensPerSecond(model, batch: batch, length: length)
                 let fraction = tps * LMBench.forwardFlopsPerToken(size.config, context: length) / peak
                 let key = "\(size.name)_forward_\(batch)x\(length)"
-                figures += [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)]
-                lines.append(String(format: "%@ forward %dx%d: %8.0f tokens/s  %5.1f%% of peak",
-                                    size.name, batch, length, tps, fraction * 100))
+                out.add(String(format: "%@ forward %dx%d: %8.0f tokens/s  %5.1f%% of peak",
+                               size.name, batch, length, tps, fraction * 100),
+                        [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)])
             }
             for batch in [1, 8, 64] {
                 let tps = try LMBench.generationTokensPerSecond(model, batch: batch)
                 let fraction = tps * LMBench.forwardFlopsPerToken(size.config, context: 16 + 32) / peak
                 let key = "\(size.name)_generate_b\(batch)"
-                figures += [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)]
-                lines.append(String(format: "%@ generate batch %2d, 64 new: %8.0f tokens/s  %5.1f%% of peak",
-                                    size.name, batch, tps, fraction * 100))
+                out.add(String(format: "%@ generate batch %2d, 64 new: %8.0f tokens/s  %5.1f%% of peak",
+                               size.name, batch, tps, fraction * 100),
+                        [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)])
             }
         }
         // Tokenizer: a 4096-token byte-level BPE trained on 1 MB, encoding 10 MB of mixed text.
@@ -50,13 +49,8 @@ struct BenchLMCommand: ParsableCommand {
         let tok = trainer.train(texts: [TokenizerBenchmark.syntheticText(bytes: 1_000_000, seed: 2)])
         let text = TokenizerBenchmark.syntheticText(bytes: 10_000_000, seed: 3)
         let (mbps, tokens) = TokenizerBenchmark.encodeThroughput(tok, text: text)
-        figures.append(("tokenizer_encode_mb_per_s", mbps))
-        lines.append(String(format: "tokenizer encode (10 MB, vocab 4096): %.1f MB/s, %d tokens", mbps, tokens))
-        if json {
-            let body = figures.map { "\"\($0.0)\": \(String(format: "%.4g", $0.1))" }.joined(separator: ", ")
-            print("{\"isa\": \"\(String(cString: tk_isa_name(tk_active_isa())))\", \"threads\": \(ThreadPool.shared.threadCount), \(body)}")
-        } else {
-            print(lines.joined(separator: "\n"))
-        }
+        out.add(String(format: "tokenizer encode (10 MB, vocab 4096): %.1f MB/s, %d tokens", mbps, tokens),
+                [("tokenizer_encode_mb_per_s", mbps)])
+        out.print(json: json)
     }
 }

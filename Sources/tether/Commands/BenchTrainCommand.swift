@@ -1,5 +1,4 @@
 import ArgumentParser
-import CTetherKernels
 import Foundation
 import Tether
 import TetherLM
@@ -15,20 +14,15 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         let peak = KernelBench.fmaPeakAllCores() * 1e9
-        var figures: [(String, Double)] = [("fma_peak_gflops", peak / 1e9)]
-        var lines = [String(format: "FMA peak, all cores: %.1f GFLOP/s", peak / 1e9)]
+        var out = BenchFigures()
+        out.add(String(format: "FMA peak, all cores: %.1f GFLOP/s", peak / 1e9), [("fma_peak_gflops", peak / 1e9)])
         for size in [LMBench.Size.tiny, .small] {
             let model = CausalLM(config: size.config, seed: 0)
             let tps = LMBench.trainTokensPerSecond(model, batch: 8, length: 128)
             let fraction = tps * 3 * LMBench.forwardFlopsPerToken(size.config, context: 128) / peak
-            figures += [("\(size.name)_train_8x128_tokens_per_s", tps), ("\(size.name)_train_8x128_peak_fraction", fraction)]
-            lines.append(String(format: "%@ train step 8x128: %7.0f tokens/s  %5.1f%% of peak", size.name, tps, fraction * 100))
+            out.add(String(format: "%@ train step 8x128: %7.0f tokens/s  %5.1f%% of peak", size.name, tps, fraction * 100),
+                    [("\(size.name)_train_8x128_tokens_per_s", tps), ("\(size.name)_train_8x128_peak_fraction", fraction)])
         }
-        if json {
-            let body = figures.map { "\"\($0.0)\": \(String(format: "%.4g", $0.1))" }.joined(separator: ", ")
-            print("{\"isa\": \"\(String(cString: tk_isa_name(tk_active_isa())))\", \"threads\": \(ThreadPool.shared.threadCount), \(body)}")
-        } else {
-            print(lines.joined(separator: "\n"))
-        }
+        out.print(json: json)
     }
 }

@@ -5,7 +5,7 @@ import TetherLM
 import TetherTokenizers
 
 /// `tether pretrain`: a causal LM on plain `text` records, from a fresh model or a model folder.
-struct PretrainCommand: ParsableCommand {
+struct PretrainCommand: TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
         abstract: "Pretrain a causal LM on `text` records (every token trained); writes runs/NAME with checkpoints, metrics.jsonl and report.md.")
@@ -38,12 +38,6 @@ struct PretrainCommand: ParsableCommand {
         training.apply(to: &c)
         try c.validate()
         return c
-    }
-
-    func run() throws {
-        let outcome = try train()
-        print("run: \(outcome.run.path)")
-        if let checkpoint = outcome.checkpoint { print("model: \(checkpoint.path)") }
     }
 
     /// Trains; returns the run folder and its last checkpoint.

@@ -5,7 +5,7 @@ import TetherLM
 import TetherTokenizers
 
 /// `tether sft`: supervised fine-tuning of a model folder on TRL-format data.
-struct SFTCommand: ParsableCommand {
+struct SFTCommand: TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "sft",
         abstract: "Fine-tune a model: prompt-completion data train on completions only, conversations on assistant turns only; writes runs/NAME.")
@@ -40,12 +40,6 @@ struct SFTCommand: ParsableCommand {
         if let assistantOnlyLoss { c.assistantOnlyLoss = assistantOnlyLoss }
         try c.training.validate()
         return c
-    }
-
-    func run() throws {
-        let outcome = try train()
-        print("run: \(outcome.run.path)")
-        if let checkpoint = outcome.checkpoint { print("model: \(checkpoint.path)") }
     }
 
     /// Trains; returns the run folder and its last checkpoint.
