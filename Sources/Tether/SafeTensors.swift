@@ -145,7 +145,7 @@ public enum SafeTensors {
         var entries: [String] = []
         if !metadata.isEmpty {
             let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            let pairs = keys.map { HeaderJSON.quoted($0) + ":" + HeaderJSON.quoted(metadata[$0]!) }
+            let pairs = keys.map { JSONText.quoted($0) + ":" + JSONText.quoted(metadata[$0]!) }
             entries.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -153,7 +153,7 @@ public enum SafeTensors {
             let t = tensors[name]!
             let end = offset + t.count * 4
             let shape = t.shape.map(String.init).joined(separator: ",")
-            entries.append(HeaderJSON.quoted(name)
+            entries.append(JSONText.quoted(name)
                 + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }

@@ -123,14 +123,14 @@ public enum ArithmeticData {
 
     /// One JSONL line (no newline) for `problem` in `format`; `completionPrefix` goes before the completion's answer.
     public static func jsonLine(_ problem: ArithmeticProblem, format: Format, completionPrefix: String = "") -> String {
-        let p = jsonString(problem.prompt), t = jsonString(problem.task)
+        let p = JSONText.quoted(problem.prompt), t = JSONText.quoted(problem.task)
         switch format {
         case .promptCompletion:
-            return "{\"prompt\":\(p),\"completion\":\(jsonString(completionPrefix + problem.answerText)),\"task\":\(t)}"
+            return "{\"prompt\":\(p),\"completion\":\(JSONText.quoted(completionPrefix + problem.answerText)),\"task\":\(t)}"
         case .promptOnly:
-            return "{\"prompt\":\(p),\"answer\":\(jsonString(problem.answerText)),\"task\":\(t)}"
+            return "{\"prompt\":\(p),\"answer\":\(JSONText.quoted(problem.answerText)),\"task\":\(t)}"
         case .text:
-            return "{\"text\":\(jsonString(problem.prompt + " " + problem.answerText)),\"task\":\(t)}"
+            return "{\"text\":\(JSONText.quoted(problem.prompt + " " + problem.answerText)),\"task\":\(t)}"
         }
     }
 
@@ -171,24 +171,5 @@ public enum ArithmeticData {
         try write(train, to: trainURL, format: trainFormat, completionPrefix: completionPrefix)
         try write(test, to: testURL, format: .promptCompletion, completionPrefix: completionPrefix)
         return [trainURL, testURL]
-    }
-
-    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 }

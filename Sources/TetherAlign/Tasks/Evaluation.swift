@@ -1,4 +1,5 @@
 import Foundation
+import Tether
 
 /// One evaluation item: a prompt, its gold integer answer and the task it belongs to.
 public struct EvalExample: Sendable, Hashable, Codable {
@@ -101,8 +102,8 @@ public struct EvalResult: Sendable {
         for r in records {
             let extracted = r.extracted.map(String.init) ?? "null"
             out += "{\"correct\":\(r.correct),\"extracted\":\(extracted),\"gold\":\(r.gold),"
-                + "\"output\":\(ArithmeticData.jsonString(r.output)),\"prompt\":\(ArithmeticData.jsonString(r.prompt)),"
-                + "\"task\":\(ArithmeticData.jsonString(r.task))}\n"
+                + "\"output\":\(JSONText.quoted(r.output)),\"prompt\":\(JSONText.quoted(r.prompt)),"
+                + "\"task\":\(JSONText.quoted(r.task))}\n"
         }
         return out
     }
