@@ -32,6 +32,8 @@ public struct PreTokenizer: Sendable, Equatable {
     public static let gpt2 = PreTokenizer()
     /// Llama-3's: Split(Llama-3 regex), then ByteLevel without regex.
     public static let llama3 = PreTokenizer(split: .llama3, useRegex: false)
+    /// Qwen2's: as Llama-3's but one digit per piece, so every number is spelled digit by digit.
+    public static let qwen2 = PreTokenizer(split: .qwen2, useRegex: false)
 
     /// Calls `body` with the raw bytes of each pre-token of `text` and its start offset in `text`
     /// (a prefix space has no source byte; its piece reports the offset of its first real byte).

@@ -167,6 +167,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Pack several sequences per row, true or false (packing; default: false).")
     var packing: Bool?
 
+    @Flag(help: "Skip malformed records of the data files, printing how many and the first errors (default: stop at the first bad record, naming its file, line and field).")
+    var skipBadRecords = false
+
+    /// How the data files are read.
+    var loadOptions: LoadOptions { LoadOptions(skipBadRecords: skipBadRecords) }
+
     /// The config file and training flags given, which `--resume` refuses (a resumed run keeps its saved config).
     var given: [String] {
         let flags: [(String, Bool)] = [
@@ -239,6 +245,18 @@ enum RunFiles {
     /// The run folder named by a config.
     static func folder(_ c: TrainingConfig) -> URL {
         URL(fileURLWithPath: c.outputDir).appendingPathComponent(c.runName)
+    }
+
+    /// Every record of a data file; prints the load report when records were skipped.
+    static func load(_ path: String, options: LoadOptions) throws -> [AnyExample] {
+        let loaded = try DatasetLoader.load(URL(fileURLWithPath: path), options: options)
+        printSkipped(loaded.report)
+        return loaded.examples
+    }
+
+    /// Prints a load report on standard error when it skipped records.
+    static func printSkipped(_ report: LoadReport) {
+        if report.skipped > 0 { FileHandle.standardError.write(Data((report.description + "\n").utf8)) }
     }
 
     /// The id of the tokenizer's end-of-text token, if it has a known one.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import tether
 import TetherAlign
+import TetherTokenizers
 
 /// `tokenizer train`, `pretrain`, `sft`, YAML configs and `data inspect` end to end on tiny data.
 @Suite struct CLITrainingTests {
@@ -65,6 +66,27 @@ import TetherAlign
             try SFTCommand.parse(["--model", base.path, "--data", dir.appendingPathComponent("pc.jsonl").path,
                                   "--run-name", "sft"] + common).train()
         }
+    }
+
+    @Test func skipBadRecordsCountsInsteadOfStopping() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tok = try trainTokenizer(dir)
+        let bad = dir.appendingPathComponent("bad.jsonl")
+        var lines = try String(contentsOf: dir.appendingPathComponent("pc.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[3] = "{\"prompt\": \"What is 3 + 3?\"}"                       // no completion
+        lines[7] = "{\"prompt\": \"What is 7 + 3?\", \"completion\": 10}"   // mistyped completion
+        try (lines.joined(separator: "\n") + "\n").write(to: bad, atomically: true, encoding: .utf8)
+        let tokenizer = SFTCommand.exampleTokenizer(try Tokenizer(tokenizerJSON: tok.appendingPathComponent("tokenizer.json")),
+                                                    config: SFTConfig())
+        // Without the flag, the first bad record stops the run, naming the file, line and field.
+        let error = try #require(throws: DatasetError.self) { try SFTCommand.tokenized(bad.path, tokenizer) }
+        #expect(error.description.contains("bad.jsonl") && error.description.contains(":4") && error.description.contains("completion"))
+        // With it, the ten good records are kept and the two bad ones counted.
+        let command = try SFTCommand.parse(["--model", tok.path, "--data", bad.path, "--skip-bad-records"])
+        #expect(try SFTCommand.tokenized(bad.path, tokenizer, command.training.loadOptions).count == 10)
+        let report = try DatasetLoader.load(bad, options: command.training.loadOptions).report
+        #expect(report.skipped == 2 && report.loaded == 10)
     }
 
     @Test func yamlConfigWithFlagOverride() throws {

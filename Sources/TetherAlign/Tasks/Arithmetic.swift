@@ -19,6 +19,15 @@ public enum ArithmeticOperation: String, Sendable, Hashable, Codable, CaseIterab
         }
     }
 
+    /// The result's name in words ("sum", "difference", "product").
+    public var resultName: String {
+        switch self {
+        case .addition: return "sum"
+        case .subtraction: return "difference"
+        case .multiplication: return "product"
+        }
+    }
+
     /// Whether `a op b == b op a`, so that both orders count as one problem.
     public var isCommutative: Bool { self != .subtraction }
 
@@ -188,6 +197,8 @@ public struct ArithmeticProblem: Sendable, Hashable, Codable {
     public var answerText: String { String(answer) }
     /// The problem as written inside the prompt: "17 * 24".
     public var expression: String { "\(a) \(operation.symbol) \(b)" }
+    /// The fact in words, as pretraining text states it: "The product of 17 and 24 is 408."
+    public var statement: String { "The \(operation.resultName) of \(a) and \(b) is \(answerText)." }
 }
 
 /// The key that identifies a problem: both orders of a commutative operation give the same key.

@@ -21,6 +21,9 @@ public enum ArithmeticData {
         case promptOnly = "prompt_only"
         /// `{"text", "task"}` with text = prompt + " " + answer, for pretraining-style language modelling.
         case text
+        /// `{"text", "task"}` with the fact in words ("The sum of 17 and 24 is 41."): arithmetic knowledge for
+        /// pretraining without the question-answer format that SFT teaches.
+        case statement
     }
 
     /// Spaces up to this size are enumerated and shuffled; larger ones are sampled with rejection.
@@ -131,6 +134,8 @@ public enum ArithmeticData {
             return "{\"prompt\":\(p),\"answer\":\(JSONText.quoted(problem.answerText)),\"task\":\(t)}"
         case .text:
             return "{\"text\":\(JSONText.quoted(problem.prompt + " " + problem.answerText)),\"task\":\(t)}"
+        case .statement:
+            return "{\"text\":\(JSONText.quoted(problem.statement)),\"task\":\(t)}"
         }
     }
 

@@ -33,7 +33,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Random seed: the same seed writes byte-identical files.")
         var seed: UInt64 = 0
 
-        @Option(help: "Training file format: prompt_completion, prompt_only or text.")
+        @Option(help: "Training file format: prompt_completion, prompt_only, text (prompt and answer) or statement (the fact in words, for pretraining).")
         var format: ArithmeticData.Format = .promptCompletion
 
         func run() throws {

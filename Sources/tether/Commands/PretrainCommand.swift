@@ -51,7 +51,8 @@ struct PretrainCommand: TrainingCommand {
         let eos = RunFiles.eosId(tok)
         let lm = try model.map { try CausalLM(contentsOf: URL(fileURLWithPath: $0)) }
             ?? CausalLM(config: try freshConfig(vocabSize: tok.vocabSize, eos: eos, maxLength: config.maxLength), seed: config.seed)
-        let texts = try Self.texts(data), evalTexts = try evalData.map(Self.texts)
+        let texts = try Self.texts(data, training.loadOptions)
+        let evalTexts = try evalData.map { try Self.texts($0, training.loadOptions) }
         let exampleTokenizer = ExampleTokenizer(tokenizer: tok, eosId: eos)
         let pad = eos ?? 0
         let trainer: PretrainTrainer
@@ -91,8 +92,10 @@ struct PretrainCommand: TrainingCommand {
     }
 
     /// The `text` of every record of a language-modelling file.
-    static func texts(_ path: String) throws -> [String] {
-        try DatasetLoader.load(LanguageModelingExample.self, from: URL(fileURLWithPath: path)).examples.map { e in
+    static func texts(_ path: String, _ options: LoadOptions = LoadOptions()) throws -> [String] {
+        let loaded = try DatasetLoader.load(LanguageModelingExample.self, from: URL(fileURLWithPath: path), options: options)
+        RunFiles.printSkipped(loaded.report)
+        return try loaded.examples.map { e in
             guard case .text(let s) = e.content else {
                 throw ValidationError("\(path): pretraining takes `text` records, got `messages` (use tether sft)")
             }

@@ -54,8 +54,8 @@ struct SFTCommand: TrainingCommand {
         let tok = try Tokenizer(tokenizerJSON: tokURL)
         let lm = try CausalLM(contentsOf: URL(fileURLWithPath: model))
         let exampleTokenizer = Self.exampleTokenizer(tok, config: config)
-        let trainSet = try Self.tokenized(data, exampleTokenizer)
-        let evalSet = try evalData.map { try Self.tokenized($0, exampleTokenizer) }
+        let trainSet = try Self.tokenized(data, exampleTokenizer, training.loadOptions)
+        let evalSet = try evalData.map { try Self.tokenized($0, exampleTokenizer, training.loadOptions) }
         let pad = RunFiles.eosId(tok) ?? 0
         let trainer: SFTTrainer
         let run: URL
@@ -79,19 +79,27 @@ struct SFTCommand: TrainingCommand {
                          assistantOnlyLoss: config.assistantOnlyLoss, maxLength: config.training.maxLength)
     }
 
-    /// Every record of `path` tokenized with its loss mask.
-    /// `assistant_only_loss` applies to conversations only: plain-text records have no assistant turns to pick out.
-    static func tokenized(_ path: String, _ tokenizer: ExampleTokenizer) throws -> [TokenizedExample] {
+    /// Every record of `path` tokenized with its loss mask; with `skipBadRecords`, records that fail to load or
+    /// tokenize (e.g. an unknown role) are skipped and counted. `assistant_only_loss` applies to conversations only:
+    /// plain-text records have no assistant turns to pick out.
+    static func tokenized(_ path: String, _ tokenizer: ExampleTokenizer,
+                          _ options: LoadOptions = LoadOptions()) throws -> [TokenizedExample] {
         var plain = tokenizer
         plain.assistantOnlyLoss = false
-        return try DatasetLoader.load(URL(fileURLWithPath: path)).examples.enumerated().map { i, e in
-            do throws(DatasetError) { return try (isConversational(e) ? tokenizer : plain).tokenize(e) } catch {
+        var out: [TokenizedExample] = [], failed: [DatasetError] = []
+        for (i, e) in try RunFiles.load(path, options: options).enumerated() {
+            do throws(DatasetError) { out.append(try (isConversational(e) ? tokenizer : plain).tokenize(e)) } catch {
                 var located = error
                 located.file = path
-                located.item = i  // the record's 0-based index in the file
-                throw located
+                located.item = i  // the record's 0-based index among the loaded records
+                guard options.skipBadRecords else { throw located }
+                failed.append(located)
             }
         }
+        if let first = failed.first {
+            FileHandle.standardError.write(Data("\(path): \(failed.count) records skipped that could not be tokenized; first: \(first)\n".utf8))
+        }
+        return out
     }
 
     /// Whether a record holds messages rather than plain text.

@@ -1,0 +1,161 @@
+import Foundation
+import Tether
+import TetherLM
+import TetherTokenizers
+
+/// The whole pipeline on arithmetic, from an empty folder: make the data, train a tokenizer, pretrain a tiny base
+/// model on the facts in words, fine-tune it on the questions, and evaluate base and SFT on held-out problems.
+///
+/// Everything goes into one new folder (`runs/quickstart` from the CLI): `data/`, `tokenizer/`, the run folders
+/// `pretrain/` and `sft/` (checkpoints, metrics, plots, reports), `summary.json` and `report.md`.
+public final class Quickstart {
+    /// The settings.
+    public let config: QuickstartConfig
+    /// The folder everything is written into; it must not exist yet.
+    public let folder: URL
+    /// Progress of the training stages, and stage headings.
+    public var progress = ProgressReporter()
+
+    /// A quickstart into `folder`.
+    public init(config: QuickstartConfig = QuickstartConfig(), folder: URL) {
+        self.config = config
+        self.folder = folder
+    }
+
+    /// Runs every stage and writes `summary.json` and `report.md`; throws, writing nothing, if `folder` exists.
+    @discardableResult
+    public func run() throws -> QuickstartSummary {
+        guard !FileManager.default.fileExists(atPath: folder.path) else {
+            throw TrainingError.runExists(path: folder.path)
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var summary = QuickstartSummary(config: config)
+
+        // 1. Data: problems with a held-out test set; pretraining states the training facts in words.
+        var clock = Date()
+        progress.message("[1/6] data: arithmetic problems (\(config.tasks.map(\.name).joined(separator: ", ")))")
+        let specs = config.tasks.enumerated().map { i, t in var s = t; s.seed = config.seed &+ UInt64(i); return s }
+        let (train, test) = try ArithmeticData.generate(specs: specs, seed: config.seed)
+        let data = folder.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try ArithmeticData.write(train, to: data.appendingPathComponent("pretrain.jsonl"), format: .statement)
+        try ArithmeticData.write(train, to: data.appendingPathComponent("train.jsonl"), format: .promptCompletion,
+                                 completionPrefix: Self.completionPrefix)
+        try ArithmeticData.write(test, to: data.appendingPathComponent("test.jsonl"), format: .promptCompletion,
+                                 completionPrefix: Self.completionPrefix)
+        summary.add(stage: "data", seconds: Date().timeIntervalSince(clock))
+
+        // 2. Tokenizer: byte-level BPE with one token per digit.
+        clock = Date()
+        progress.message("[2/6] tokenizer: byte-level BPE, vocab \(config.vocabSize)")
+        let statements = train.map(\.statement)
+        let tokenizer = BPETrainer(vocabSize: config.vocabSize, specialTokens: [Self.endOfText], preTokenizer: .qwen2)
+            .train(texts: statements + train.map { $0.prompt + Self.completionPrefix + $0.answerText })
+        let tokenizerFile = folder.appendingPathComponent("tokenizer/tokenizer.json")
+        try FileManager.default.createDirectory(at: tokenizerFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try tokenizer.save(tokenizerJSON: tokenizerFile)
+        summary.add(stage: "tokenizer", seconds: Date().timeIntervalSince(clock))
+
+        // 3. Pretraining from random weights.
+        let eos = tokenizer.tokenToId(Self.endOfText)!
+        var modelConfig = TransformerConfig.llama(vocabSize: tokenizer.vocabSize, hiddenSize: config.hiddenSize,
+                                                  layers: config.layers, heads: config.heads, kvHeads: config.heads,
+                                                  intermediateSize: config.intermediateSize,
+                                                  maxPositions: max(config.pretrain.maxLength, config.sft.maxLength),
+                                                  tieWordEmbeddings: true)
+        modelConfig.eosTokenIds = [Int(eos)]
+        modelConfig.bosTokenId = Int(eos)
+        let model = CausalLM(config: modelConfig, seed: config.seed)
+        let examples = ExampleTokenizer(tokenizer: tokenizer, eosId: eos)
+        progress.message("[3/6] pretrain: \(config.pretrain.maxSteps ?? 0) steps on \(statements.count) facts in words")
+        let pretrainer = try PretrainTrainer(config: stageConfig(config.pretrain, name: "pretrain"), model: model,
+                                             tokenizer: examples, texts: statements, padId: eos)
+        pretrainer.sft.loop.progress = progress
+        try runStage(pretrainer.sft.loop, stage: "pretrain", into: &summary, tokenizer: tokenizerFile)
+
+        // 4. The base model on held-out problems.
+        let evalExamples = test.map(EvalExample.init)
+        try evaluate(model, tokenizer, evalExamples, stage: "eval_base", model: "base", into: &summary)
+
+        // 5. SFT: the questions, loss on the answer only; the few multiplication problems repeated.
+        var sftRows: [TokenizedExample] = []
+        for p in train {
+            let row = try examples.tokenize(PromptCompletionExample(prompt: .text(p.prompt),
+                                                                    completion: .text(Self.completionPrefix + p.answerText)))
+            sftRows += Array(repeating: row, count: p.operation == .multiplication ? config.multiplicationRepeats : 1)
+        }
+        progress.message("[5/6] sft: \(config.sft.maxSteps ?? 0) steps on \(sftRows.count) questions (loss on answers only)")
+        let sft = try SFTTrainer(config: SFTConfig(training: stageConfig(config.sft, name: "sft")), model: model,
+                                 train: sftRows, padId: eos)
+        sft.loop.progress = progress
+        try runStage(sft.loop, stage: "sft", into: &summary, tokenizer: tokenizerFile)
+
+        // 6. The fine-tuned model on the same held-out problems.
+        try evaluate(model, tokenizer, evalExamples, stage: "eval_sft", model: "sft", into: &summary)
+
+        try summary.write(to: folder)
+        return summary
+    }
+
+    /// The token that ends every document and answer.
+    static let endOfText = "<|endoftext|>"
+    /// Written between a question and its answer ("What is 2 + 3? 5").
+    static let completionPrefix = " "
+
+    /// A stage's training config, writing its run folder inside `folder` and seeded by the quickstart's seed.
+    func stageConfig(_ c: TrainingConfig, name: String) -> TrainingConfig {
+        var c = c
+        c.outputDir = folder.path
+        c.runName = name
+        c.seed = config.seed
+        c.dataSeed = config.seed
+        return c
+    }
+
+    /// Runs a training stage and records its wall time and tokens/s; copies the tokenizer into its checkpoint.
+    func runStage<O>(_ loop: TrainingLoop<O>, stage: String, into summary: inout QuickstartSummary, tokenizer: URL) throws {
+        let clock = Date()
+        let outcome = try loop.run()
+        guard case .completed(let checkpoint) = outcome else { throw QuickstartError.interrupted(stage: stage) }
+        try FileManager.default.copyItem(at: tokenizer, to: checkpoint.appendingPathComponent("tokenizer.json"))
+        let seconds = Date().timeIntervalSince(clock)
+        summary.add(stage: stage, seconds: seconds, tokens: loop.state.numTokens, checkpoint: checkpoint.path)
+    }
+
+    /// Greedy answers to the held-out problems, exact match per task; records the stage and the accuracies.
+    func evaluate(_ model: CausalLM, _ tokenizer: Tokenizer, _ examples: [EvalExample], stage: String, model name: String,
+                  into summary: inout QuickstartSummary) throws {
+        let clock = Date()
+        progress.message("[\(name == "base" ? 4 : 6)/6] evaluate \(name): \(examples.count) held-out problems, greedy")
+        model.eval()
+        defer { model.train() }
+        var generated = 0
+        let sampling = SamplingConfig.greedy(maxNewTokens: config.maxNewTokens)
+        let result = try noGrad {
+            try ExactMatchEvaluator.evaluate(examples) { prompts in
+                let samples = try generate(model: model, prompts: prompts.map { tokenizer.encode($0) }, config: sampling,
+                                           decode: { tokenizer.decode($0, skipSpecialTokens: true) })
+                generated += samples.reduce(0) { $0 + $1.tokenIds.count }
+                return samples.map { $0.text ?? "" }
+            }
+        }
+        try result.writeRecords(to: folder.appendingPathComponent("\(stage).jsonl"))
+        var accuracy = result.perTask.mapValues(\.accuracy)
+        accuracy["all"] = result.accuracy
+        summary.add(stage: stage, seconds: Date().timeIntervalSince(clock), tokens: generated)
+        summary.accuracy[name] = accuracy
+    }
+}
+
+/// Why the quickstart stopped early.
+public enum QuickstartError: Error, CustomStringConvertible {
+    /// Ctrl-C during a training stage (its checkpoint was saved).
+    case interrupted(stage: String)
+
+    /// Explains the stop.
+    public var description: String {
+        switch self {
+        case .interrupted(let stage): return "interrupted during \(stage); its checkpoint was saved"
+        }
+    }
+}

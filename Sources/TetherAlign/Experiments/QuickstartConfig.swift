@@ -1,0 +1,61 @@
+import Foundation
+
+/// The quickstart's settings: sized to finish in a few minutes on a 2-core CPU (release build) and to reach the
+/// quality bars of README.md. Coded with snake_case keys (saved with the run).
+public struct QuickstartConfig: Codable, Sendable, Equatable {
+    /// Seed of the problems, the tokenizer's corpus order, initialisation and data order.
+    public var seed: UInt64 = 0
+    /// The arithmetic tasks, each with its own train and held-out test counts.
+    public var tasks: [TaskSpec] = [
+        TaskSpec(.addition, digitsA: 3, digitsB: 3, trainCount: 40_000, testCount: 500),
+        // 2-digit x 1-digit has only 900 distinct problems: 200 are held out, and the 700 left train (a test problem's
+        // text cannot sit inside another 2x1 problem's text, so none is lost to the held-out rule).
+        TaskSpec(.multiplication, digitsA: 2, digitsB: 1, trainCount: 700, testCount: 200),
+    ]
+    /// Times each multiplication training problem is repeated in the SFT data (the task has few problems).
+    public var multiplicationRepeats = 20
+    /// Vocabulary of the BPE tokenizer trained on the corpus (digits are always single tokens).
+    public var vocabSize = 384
+    /// Width of the Llama-style model (RoPE: relative positions, so the digits of "The sum of 17 and 24 is 41." and
+    /// of "What is 17 + 24? 41" sit at the same offsets and what pretraining learns carries over to the questions).
+    public var hiddenSize = 128
+    /// Width of the SwiGLU MLP.
+    public var intermediateSize = 384
+    /// Transformer blocks.
+    public var layers = 2
+    /// Attention heads.
+    public var heads = 4
+    /// Pretraining: the facts in words ("The sum of 17 and 24 is 41."), every token trained.
+    public var pretrain = QuickstartConfig.stage(steps: 600, learningRate: 3e-3, batch: 64)
+    /// SFT: the questions with completion-only loss.
+    public var sft = QuickstartConfig.stage(steps: 1_500, learningRate: 2e-3, batch: 64)
+    /// Most tokens generated per evaluation answer.
+    public var maxNewTokens = 8
+
+    /// The defaults.
+    public init() {}
+
+    /// A training stage's config: AdamW with warm-up and cosine decay, no intermediate checkpoints.
+    public static func stage(steps: Int, learningRate: Float, batch: Int) -> TrainingConfig {
+        var c = TrainingConfig()
+        c.maxSteps = steps
+        c.learningRate = learningRate
+        c.microBatchSize = batch
+        c.warmupSteps = steps / 20
+        c.schedule = .cosine
+        c.minLRRatio = 0.1
+        c.adamBeta2 = 0.98
+        c.weightDecay = 0.01
+        c.saveSteps = nil
+        c.loggingSteps = 10
+        c.maxLength = 64
+        return c
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seed, tasks, pretrain, sft, layers, heads
+        case multiplicationRepeats = "multiplication_repeats", vocabSize = "vocab_size", hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case maxNewTokens = "max_new_tokens"
+    }
+}
