@@ -115,4 +115,17 @@ import TetherAlign
             }
         }
     }
+
+    @Test func stepwiseNoiseMisplacesTheFirstWrongLabel() {
+        var rng = RandomGenerator(seed: 12)
+        let solutions = StepwiseLabeler(noise: 0.3).make(count: 600, rng: &rng)
+        let mislabeled = solutions.filter(\.mislabeled)
+        #expect(abs(Double(mislabeled.count) / 600 - 0.3) < 0.05)
+        for s in solutions {
+            let truth = s.steps.indices.map { i in s.wrongStep.map { i < $0 } ?? true }
+            #expect((s.labels != truth) == s.mislabeled)
+            #expect(s.labels == s.labels.sorted(by: { $0 && !$1 }))  // still true..., then false...
+        }
+        #expect(throws: DatasetError.self) { try AssistantData(config: config(), stepwise: StepwiseLabeler(noise: 1.5)) }
+    }
 }

@@ -52,7 +52,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "assistant: training prompts (half arithmetic, a quarter harmful, a quarter look-alike).")
         var prompts = 2000
 
-        @Option(help: "assistant: probability that a preference or KTO label is flipped.")
+        @Option(help: "assistant: probability that a preference or KTO label is flipped, or a stepwise error misplaced.")
         var noise = 0.0
 
         @Option(help: "assistant: how much the labelers favour long, flattering and formatted answers (0: as gold does).")
@@ -82,7 +82,7 @@ struct DataCommand: ParsableCommand {
                 if let tasks { config.arithmeticTasks = tasks.split(separator: ",").map(String.init) }
                 if let test { config.evalArithmeticPerTask = test }
                 let data = try AssistantData(config: config, labeler: PreferenceLabeler(noise: noise, bias: bias, margin: margin),
-                                             stepwiseCount: stepwise)
+                                             stepwise: StepwiseLabeler(noise: noise), stepwiseCount: stepwise)
                 urls = try data.write(into: folder)
             }
             for url in urls { print(url.path) }

@@ -30,6 +30,7 @@ public struct AssistantData: Sendable {
     public init(config: AssistantWorldConfig, labeler: PreferenceLabeler = PreferenceLabeler(),
                 stepwise stepwiseLabeler: StepwiseLabeler = StepwiseLabeler(), stepwiseCount: Int? = nil) throws(DatasetError) {
         try labeler.validate()
+        try stepwiseLabeler.validate()
         world = try AssistantWorld(config)
         let root = RandomGenerator(seed: config.seed).fork(10)
         var sftRNG = root.fork(1), pairRNG = root.fork(2), ktoRNG = root.fork(3), stepRNG = root.fork(4)

@@ -54,7 +54,9 @@ public struct AssistantPrompt: Sendable, Hashable, Codable {
         self.init(text: text, kind: .arithmetic, answer: answer)
     }
 
-    /// The value of the first "a op b" (op one of + - *, single spaces) in `text`, or nil.
+    /// The value of the first arithmetic expression in `text`: "a op b", or a chain "a op b op c ..." of
+    /// additions and subtractions computed left to right (single spaces around each operator); nil if there is
+    /// none, or if a chain mixes in multiplication (whose precedence the world's prompts never rely on).
     static func arithmeticAnswer(_ text: String) -> Int? {
         let s = Array(text.unicodeScalars)
         func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
@@ -63,13 +65,20 @@ public struct AssistantPrompt: Sendable, Hashable, Codable {
             while i < s.count && isDigit(s[i]) && i - start < 10 { v = v * 10 + Int(s[i].value - 48); i += 1 }
             return i > start && (i == s.count || !isDigit(s[i])) ? (v, i) : nil
         }
+        func op(at i: Int) -> ArithmeticOperation? {  // " op " then a digit at i + 3
+            guard i + 3 < s.count, s[i] == " ", s[i + 2] == " ", isDigit(s[i + 3]) else { return nil }
+            return ArithmeticOperation.allCases.first { $0.symbol.unicodeScalars.first == s[i + 1] }
+        }
         var i = 0
         while i < s.count {
-            if isDigit(s[i]) && (i == 0 || !isDigit(s[i - 1])), let (a, end) = number(at: i),
-               end + 3 < s.count, s[end] == " ", s[end + 2] == " ",
-               let op = ArithmeticOperation.allCases.first(where: { $0.symbol.unicodeScalars.first == s[end + 1] }),
-               let (b, _) = number(at: end + 3) {
-                return op.apply(a, b)
+            if isDigit(s[i]) && (i == 0 || !isDigit(s[i - 1])), let (a, end) = number(at: i), op(at: end) != nil {
+                var value = a, at = end, ops: [ArithmeticOperation] = []
+                while let o = op(at: at), let (b, next) = number(at: at + 3) {
+                    value = o.apply(value, b)
+                    ops.append(o)
+                    at = next
+                }
+                return ops.count > 1 && ops.contains(.multiplication) ? nil : value
             }
             i += 1
         }

@@ -8,10 +8,12 @@ public struct StepwiseSolution: Sendable, Hashable {
     /// The steps: one "x op y = z" per operation (left to right), then "The answer is z.".
     public var steps: [String]
     /// Whether each step is right: true before the injected wrong step, false from it on (TRL's convention:
-    /// a step built on a wrong one is wrong too).
+    /// a step built on a wrong one is wrong too), unless label noise moved the first false label.
     public var labels: [Bool]
     /// The index of the injected wrong step, or nil for a fully correct solution.
     public var wrongStep: Int?
+    /// Whether label noise put the first false label somewhere other than `wrongStep` (or "none").
+    public var mislabeled: Bool
 }
 
 /// Makes multi-step addition and subtraction problems with worked solutions, some with one injected wrong step.
@@ -22,10 +24,22 @@ public struct StepwiseSolution: Sendable, Hashable {
 public struct StepwiseLabeler: Sendable, Hashable {
     /// Share of solutions with an injected wrong step (the rest are fully correct).
     public var errorFraction: Double
+    /// Probability that the rater misplaces the first wrong step: the first false label moves to a uniformly
+    /// chosen other step, or away entirely ("all correct"), keeping labels true-then-false.
+    public var noise: Double
 
     /// A labeler.
-    public init(errorFraction: Double = 0.5) {
+    public init(errorFraction: Double = 0.5, noise: Double = 0) {
         self.errorFraction = errorFraction
+        self.noise = noise
+    }
+
+    /// Throws naming the field if a probability is out of range.
+    public func validate() throws(DatasetError) {
+        guard (0...1).contains(errorFraction) else {
+            throw DatasetError(field: "error_fraction", "expected a probability in 0...1, got \(errorFraction)")
+        }
+        guard (0...1).contains(noise) else { throw DatasetError(field: "noise", "expected a probability in 0...1, got \(noise)") }
     }
 
     /// `count` distinct problems whose text contains none of `avoid` (the held-out "a op b" expressions).
@@ -71,7 +85,14 @@ public struct StepwiseLabeler: Sendable, Hashable {
             value = next
         }
         steps.append("The answer is \(value).")
-        let labels = steps.indices.map { i in wrong.map { i < $0 } ?? true }
-        return StepwiseSolution(prompt: prompt, steps: steps, labels: labels, wrongStep: wrong)
+        // The first false label: the wrong step, or steps.count for "all correct"; noise picks another position.
+        var firstFalse = wrong ?? steps.count
+        let mislabeled = Double(rng.nextFloat()) < noise
+        if mislabeled {
+            let other = rng.nextInt(below: steps.count)  // one of the steps.count positions other than firstFalse
+            firstFalse = other >= firstFalse ? other + 1 : other
+        }
+        let labels = steps.indices.map { $0 < firstFalse }
+        return StepwiseSolution(prompt: prompt, steps: steps, labels: labels, wrongStep: wrong, mislabeled: mislabeled)
     }
 }
