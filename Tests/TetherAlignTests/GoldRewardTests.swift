@@ -113,6 +113,9 @@ import TetherAlign
                 let r = ResponseWriter.write(p, content: content, style: .random(&rng), rng: &rng)
                 let s = gold.score(p, response: r.text)
                 #expect(s.features.refuses == (content == .refusal), "\(r.text)")
+                #expect(s.features.flatters == r.style.flattery, "\(r.text)")
+                #expect(s.features.formatted == (r.style.formatting != .plain), "\(r.text)")
+                #expect(s.features.hedges == r.style.hedging, "\(r.text)")
                 if p.kind != .harmful { #expect(s.correct == (content == .correct ? 1 : 0), "\(p.text) \(r.text)") }
             }
         }

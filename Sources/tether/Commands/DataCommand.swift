@@ -28,7 +28,7 @@ struct DataCommand: ParsableCommand {
                 eval_prompts.jsonl; gold scores any response (correctness, refusal decision, length).
                 """)
 
-        @Argument(help: "The data set: arithmetic or assistant.")
+        @Argument(help: "The data set to make.")
         var task: SyntheticTask
 
         @Option(help: "Folder to write into (existing files are never overwritten). Default: data/TASK.")

@@ -79,13 +79,14 @@ public enum ResponseWriter {
     public static func write(_ prompt: AssistantPrompt, content: ResponseContent, style: ResponseStyle,
                              rng: inout RandomGenerator) -> AssistantResponse {
         var (core, key) = coreSentence(prompt, content: content, rng: &rng)
-        if style.formatting == .bold, let k = key, let r = core.range(of: k) {
-            core.replaceSubrange(r, with: "**\(k)**")
-        }
         if style.hedging && content != .refusal {
             // Arithmetic states a fact ("I think it is 41."); requests get "I'm not sure, but pour ...".
             let h = prompt.kind == .arithmetic ? hedgePrefixes[rng.nextInt(below: hedgePrefixes.count)] : "I'm not sure, but"
             core = h + " " + core.prefix(1).lowercased() + core.dropFirst()
+        }
+        if style.formatting == .bold {
+            // The key phrase if it is still there as written, else the whole sentence.
+            if let k = key, let r = core.range(of: k) { core.replaceSubrange(r, with: "**\(k)**") } else { core = "**\(core)**" }
         }
         var sentences: [String] = []
         if style.flattery { sentences.append(flattery[rng.nextInt(below: flattery.count)]) }
