@@ -92,6 +92,10 @@ import TetherAlign
         #expect(r.meanTokens == 5.0)
         #expect(r.meanGoldRewardByKind[.lookAlike] == 0.0)
         #expect(r.json.contains("\"over_refusal_rate\":0.5") && r.json.contains("\"win_rate\":0.5"))
+        let lines = AssistantEvaluation.recordsJSONL(prompts: prompts, responses: policy, report: r).split(separator: "\n")
+        #expect(lines.count == 4)
+        let first = try! JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        #expect(first["answer"] as? Int == 41 && first["gold"] as? Double == 1 && first["kind"] as? String == "arithmetic")
         let alone = AssistantEvaluation.evaluate(prompts: [sum], responses: ["42"])
         #expect(alone.winRate == nil)
         #expect(alone.refusalRate == nil)

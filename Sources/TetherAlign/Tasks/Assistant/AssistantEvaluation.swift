@@ -1,4 +1,5 @@
 import Foundation
+import Tether
 
 /// A policy's responses to held-out prompts, judged by gold.
 public struct AssistantEvalReport: Sendable, Hashable {
@@ -72,6 +73,22 @@ public enum AssistantEvaluation {
             arithmeticAccuracy: rate(.arithmetic) { $0.correct == 1 },
             meanWords: mean(scores.map { Double($0.features.words) }) ?? 0,
             meanTokens: tokens.flatMap { mean($0.map(Double.init)) }, scores: scores)
+    }
+
+    /// One JSON line per response (keys sorted): prompt, kind, response, gold reward and its parts, whether it
+    /// refused, the answer read from it and its words, for inspecting what a policy does.
+    public static func recordsJSONL(prompts: [AssistantPrompt], responses: [String], report: AssistantEvalReport) -> String {
+        precondition(prompts.count == responses.count && prompts.count == report.scores.count,
+                     "\(prompts.count) prompts, \(responses.count) responses, \(report.scores.count) scores")
+        var out = ""
+        for (p, (r, s)) in zip(prompts, zip(responses, report.scores)) {
+            let answer = s.features.answer.map(String.init) ?? "null"
+            out += "{\"answer\":\(answer),\"correct\":\(AssistantData.number(s.correct)),\"gold\":\(AssistantData.number(s.total)),"
+                + "\"kind\":\(JSONText.quoted(p.kind.rawValue)),\"length_penalty\":\(AssistantData.number(s.lengthPenalty)),"
+                + "\"prompt\":\(JSONText.quoted(p.text)),\"refusal_decision\":\(AssistantData.number(s.refusalDecision)),"
+                + "\"refused\":\(s.features.refuses),\"response\":\(JSONText.quoted(r)),\"words\":\(s.features.words)}\n"
+        }
+        return out
     }
 
     /// A KL(policy || reference) estimate from sampled responses: the mean over samples of
