@@ -72,6 +72,24 @@ import TetherAlign
         #expect(try savedConfig(orpo.run)["beta"] as? Double == 0.5)
     }
 
+    @Test func prmTrainAndScoreStepwiseRecords() throws {
+        let (dir, model) = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var lines = ""
+        for a in 0..<10 {
+            lines += "{\"prompt\": \"What is \(a) + 3?\", \"completions\": [\"\(a) + 3\", \"= \(a + 3 + a % 2)\"], \"labels\": [true, \(a % 2 == 0)]}\n"
+        }
+        let data = dir.appendingPathComponent("steps.jsonl")
+        try lines.write(to: data, atomically: true, encoding: .utf8)
+        let prm = try PRMCommand.TrainCommand.parse(["--model", model.path, "--data", data.path] + common(dir, "prm")).train()
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: prm.run.appendingPathComponent("metrics.json"))) as? [String: Any])
+        #expect(summary["eval_accuracy"] as? Double != nil && summary["eval_records"] as? Int == 1)
+        let scores = try PRMCommand.ScoreCommand.parse(["--model", try #require(prm.checkpoint).path, "--data", data.path]).outputLines()
+        #expect(scores.count == 10 && scores.allSatisfy { $0.hasPrefix("{\"step_scores\":[") })
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(scores[0].utf8)) as? [String: [Double]])
+        #expect(first["step_scores"]?.count == 2 && first["step_scores"]!.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
     @Test func malformedPreferenceFilesNameFileLineAndField() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
