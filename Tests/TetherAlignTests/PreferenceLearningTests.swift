@@ -143,8 +143,9 @@ import TetherNN
         first.loop.progress = .silent
         first.loop.afterStep = { step, _ in if step == 3 { first.loop.requestStop() } }
         try first.train()
-        // Resumed with a model of different weights and no reference: the cache in the run folder is the reference.
-        let resumed = try DPOTrainer(resuming: first.loop.runDirectory, config: c, model: tinyGPT2(seed: 3), train: train)
+        // Resumed from a model of other weights: the checkpoint restores the policy, and only the cached reference
+        // log-probs in the run folder (not a copy of this model) can make the rest of the run equal.
+        let resumed = try DPOTrainer(resuming: first.loop.runDirectory, config: c, model: tinyGPT2(seed: 99), train: train)
         resumed.loop.progress = .silent
         try resumed.train()
         let a = try Metrics.read(whole.loop.runDirectory.appendingPathComponent("metrics.jsonl"))
