@@ -118,6 +118,27 @@ import TetherAlign
             .appendingPathComponent("TetherTokenizersTests/Fixtures/gpt2.json").path
     }
 
+    @Test func yamlConfigsWithTRLKeysAndFlagOverrides() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-yaml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = dir.appendingPathComponent("dpo.yaml")
+        try "loss_type: simpo\nbeta: 2.0\nsimpo_gamma: 1.0\nuse_peft: true\nmax_prompt_length: 64\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let c = try DPOCommand.parse(["--config", yaml.path, "--model", "m", "--data", "d", "--beta", "2.5"]).effectiveConfig()
+        #expect(c.lossType == .simpo && c.beta == 2.5 && c.simpoGamma == 1 && c.preference.usePeft && c.preference.maxPromptLength == 64)
+        #expect(c.training.learningRate == 1e-6)   // TRL's default where the file is silent
+        try "desirable_weight: 1.0\nundesirable_wieght: 2.0\n".write(to: yaml, atomically: true, encoding: .utf8)
+        #expect { try KTOCommand.parse(["--config", yaml.path, "--model", "m", "--data", "d"]).effectiveConfig() } throws: { error in
+            (error as? ConfigFileError).map { $0.field == "undesirable_wieght" && $0.line == 2 } ?? false
+        }
+        try "center_rewards_coefficient: -1\n".write(to: yaml, atomically: true, encoding: .utf8)
+        #expect { try RewardCommand.TrainCommand.parse(["--config", yaml.path, "--model", "m", "--data", "d"]).effectiveConfig() } throws: { error in
+            (error as? ConfigFileError)?.field == "center_rewards_coefficient"
+        }
+        let r = try RewardCommand.TrainCommand.parse(["--model", "m", "--data", "d"]).effectiveConfig()
+        #expect(r.evalSize == .fraction(0.1) && r.training.learningRate == 1e-5)
+    }
+
     @Test func helpExplainsEveryOptionWithItsDefault() {
         for help in [DPOCommand.helpMessage(), KTOCommand.helpMessage(), ORPOCommand.helpMessage(),
                      RewardCommand.TrainCommand.helpMessage(), RewardCommand.ScoreCommand.helpMessage()] {
