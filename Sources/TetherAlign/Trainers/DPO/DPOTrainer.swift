@@ -189,7 +189,10 @@ public final class DPOTrainer {
             }
             return (c, r)
         }
-        if values != nil && needs && config.precomputeRefLogProbs { ref = nil }  // drop the copy: its work is done
+        if values != nil && needs && config.precomputeRefLogProbs {
+            ref = nil                    // drop the copy: its work is done,
+            BufferCache.shared.trim()    // and hand its freed buffers back to the system
+        }
         let objective = DPOObjective(model: model, config: config, reference: ref)
         let t = PreferencePairs.data(trainSet, maxLength: maxLength, padId: padId, reference: try cached("train", trainSet.count))
         let e = try evalSet.map { PreferencePairs.data($0, maxLength: maxLength, padId: padId, reference: try cached("eval", $0.count)) }

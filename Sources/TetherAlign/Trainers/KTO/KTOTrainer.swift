@@ -188,7 +188,10 @@ public final class KTOTrainer {
             }
             values = v
         }
-        if values != nil && config.precomputeRefLogProbs { ref = nil }
+        if values != nil && config.precomputeRefLogProbs {
+            ref = nil                    // drop the copy: its work is done,
+            BufferCache.shared.trim()    // and hand its freed buffers back to the system
+        }
         func data(_ set: [KTOTokens], _ split: String) throws -> TrainingData<KTOBatch> {
             let s = sequences(set, maxLength: maxLength)
             var pre: (own: [Float], mismatched: [Float])? = nil
