@@ -30,7 +30,7 @@ struct RewardCommand: ParsableCommand {
         @Option(help: "c in c·(r_chosen + r_rejected)², pulling rewards towards mean zero (center_rewards_coefficient; default: off).")
         var centerRewardsCoefficient: Float?
 
-        @Option(help: "Members of an ensemble, each with seed SEED+k, saved in RUN/member-k (ensemble_size; default: 1).")
+        @Option(help: "Members of an ensemble, member k with seed SEED+k and data order DATA_SEED+k, saved in RUN/member-k (ensemble_size; default: 1).")
         var ensembleSize: Int?
 
         @Option(help: "Train each ensemble member on a bootstrap resample of the training pairs, true or false (ensemble_bootstrap; default: false).")
@@ -70,6 +70,7 @@ struct RewardCommand: ParsableCommand {
                     member.training.outputDir = run.path
                     member.training.runName = "member-\(k)"
                     member.training.seed = config.training.seed + UInt64(k)
+                    member.training.dataSeed = config.training.dataSeed + UInt64(k)
                 }
                 let scorer = try ScoreModel(contentsOf: URL(fileURLWithPath: model), requireHead: false, seed: member.training.seed)
                 let rows = config.ensembleBootstrap ? RewardTrainer.bootstrap(trainSet, seed: member.training.seed) : trainSet

@@ -8,7 +8,8 @@ public struct RewardConfig: Codable, Sendable, Equatable {
     public var centerRewardsCoefficient: Float? = nil
     /// Records held out for evaluation when no eval set is given (`eval_size`; nil: none).
     public var evalSize: SplitSize? = nil
-    /// Members of the ensemble (`ensemble_size`, 1): each trained with seed `seed + k` (a fresh head per member).
+    /// Members of the ensemble (`ensemble_size`, 1): member k trained with seed `seed + k` (its own fresh head) and
+    /// data order `data_seed + k`.
     public var ensembleSize = 1
     /// Train each member on a bootstrap resample of the training pairs (`ensemble_bootstrap`, false).
     public var ensembleBootstrap = false
