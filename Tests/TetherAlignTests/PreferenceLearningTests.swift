@@ -212,6 +212,22 @@ import TetherNN
         (try? Metrics.read(t.loop.runDirectory.appendingPathComponent("metrics.jsonl")).first?["nll_loss"]) ?? .nan
     }
 
+    @Test func pairsLongerThanTheModelsPositionsAreCut() throws {
+        // max_length 1024 on a model with 64 learned positions: the whole is cut to 64 keeping its start (TRL's
+        // keep_start), so the completion loses its end; a prompt of 64 or more would keep its last 63 tokens.
+        let long = [PreferenceTokens(prompt: [Int32](repeating: 3, count: 60), chosen: [Int32](repeating: 12, count: 20),
+                                     rejected: [Int32](repeating: 13, count: 30))]
+        var c = DPOConfig(training: Self.config(steps: 1))
+        c.training.maxLength = 1024
+        let t = try DPOTrainer(config: c, model: tinyGPT2(seed: 3), train: long + Self.pairs(3, seed: 1))
+        t.loop.progress = .silent
+        try t.train()
+        let cut = PreferencePairs.fit([Int32](repeating: 3, count: 60), [Int32](repeating: 12, count: 20),
+                                      maxLength: PreferencePairs.lengthLimit(1024, model: tinyGPT2().config))
+        #expect(cut.prompt.count == 60 && cut.completion == [12, 12, 12, 12])
+        #expect(PreferencePairs.fit([Int32](0..<70), [9, 9], maxLength: 64) == (Array(7..<70), [9]))
+    }
+
     @Test func configsRejectBadFieldsByName() {
         func field(_ body: () throws -> Void) -> String? {
             do { try body() } catch let TrainingError.badConfig(f, _) { return f } catch { return "other: \(error)" }

@@ -65,7 +65,8 @@ struct PRMCommand: ParsableCommand {
         func train() throws -> (run: URL, checkpoint: URL?) {
             var config = try effectiveConfig()
             let tokURL = try tokenizerFile(model)
-            let m = config.training.maxLength
+            let shape = try TransformerConfig(contentsOf: URL(fileURLWithPath: model).appendingPathComponent("config.json"))
+            let m = PreferencePairs.lengthLimit(config.training.maxLength, model: shape)
             let all = try PRMCommand.examples(data, tokenizer: tokURL, separator: config.stepSeparator, maxLength: m)
             var evalSet = try evalData.map { try PRMCommand.examples($0, tokenizer: tokURL, separator: config.stepSeparator, maxLength: m) }
             var trainSet = all

@@ -55,7 +55,8 @@ struct RewardCommand: ParsableCommand {
         func train() throws -> (run: URL, checkpoint: URL?) {
             let config = try effectiveConfig()
             let tok = try PreferenceFiles.tokenizers(model: model)
-            let length = config.training.maxLength
+            let shape = try TransformerConfig(contentsOf: URL(fileURLWithPath: model).appendingPathComponent("config.json"))
+            let length = PreferencePairs.lengthLimit(config.training.maxLength, model: shape)
             let all = try PreferenceFiles.pairs(data, tok.examples).map { RewardPair($0.tokens, margin: $0.margin, maxLength: length) }
             let given = try evalData.map { try PreferenceFiles.pairs($0, tok.examples).map { RewardPair($0.tokens, margin: $0.margin, maxLength: length) } }
             let (trainSet, evalSet) = try RewardTrainer.split(config: config, train: all, eval: given)

@@ -16,7 +16,7 @@ public struct PreferenceBatch {
 /// Turning tokenized preference pairs into the loop's data.
 public enum PreferencePairs {
     /// Prompt and completion cut to `maxLength` tokens together: the completion keeps its start, then the prompt its end.
-    static func fit(_ prompt: [Int32], _ completion: [Int32], maxLength: Int) -> (prompt: [Int32], completion: [Int32]) {
+    public static func fit(_ prompt: [Int32], _ completion: [Int32], maxLength: Int) -> (prompt: [Int32], completion: [Int32]) {
         var c = completion, p = prompt
         if p.count + c.count > maxLength { c = Array(c.prefix(max(1, maxLength - p.count))) }
         if p.count + c.count > maxLength { p = Array(p.suffix(maxLength - c.count)) }
@@ -28,6 +28,11 @@ public enum PreferencePairs {
                                                                                 rejected: [(prompt: [Int32], completion: [Int32])]) {
         (examples.map { fit($0.prompt, $0.chosen, maxLength: maxLength) },
          examples.map { fit($0.prompt, $0.rejected, maxLength: maxLength) })
+    }
+
+    /// `maxLength` lowered to the positions the model has learned (GPT-2), so no row is longer than it can read.
+    public static func lengthLimit(_ maxLength: Int, model config: TransformerConfig) -> Int {
+        config.family == .gpt2 ? min(maxLength, config.maxPositions) : maxLength
     }
 
     /// Throws naming the first pair with an empty prompt or completion (`set` names the dataset).
@@ -170,7 +175,8 @@ public final class DPOTrainer {
         }
         if let lora = config.preference.lora, model.adapterConfig == nil { try model.applyLoRA(lora, seed: config.training.seed) }
         if needs && config.reference == .adaptersOff { ref = ReferenceModel(adaptersOf: model) }
-        let maxLength = config.training.maxLength, reduction = config.lossType.reduction
+        let maxLength = PreferencePairs.lengthLimit(config.training.maxLength, model: model.config)
+        let reduction = config.lossType.reduction
         var values = cache
         if needs && config.precomputeRefLogProbs && values == nil, let r = ref {
             var v: [String: [Float]] = [:]

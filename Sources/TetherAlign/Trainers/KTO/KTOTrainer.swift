@@ -177,7 +177,7 @@ public final class KTOTrainer {
         }
         if let lora = config.preference.lora, model.adapterConfig == nil { try model.applyLoRA(lora, seed: config.training.seed) }
         if config.reference == .adaptersOff { ref = ReferenceModel(adaptersOf: model) }
-        let maxLength = config.training.maxLength
+        let maxLength = PreferencePairs.lengthLimit(config.training.maxLength, model: model.config)
         var values = cache
         if config.precomputeRefLogProbs && values == nil, let r = ref {
             var v: [String: [Float]] = [:]

@@ -87,7 +87,7 @@ public final class ORPOTrainer {
         try PreferencePairs.validate(trainSet, set: "training")
         if let evalSet { try PreferencePairs.validate(evalSet, set: "eval") }
         if let lora = config.preference.lora, model.adapterConfig == nil { try model.applyLoRA(lora, seed: config.training.seed) }
-        let m = config.training.maxLength
+        let m = PreferencePairs.lengthLimit(config.training.maxLength, model: model.config)
         return (PreferencePairs.data(trainSet, maxLength: m, padId: padId),
                 evalSet.map { PreferencePairs.data($0, maxLength: m, padId: padId) })
     }
