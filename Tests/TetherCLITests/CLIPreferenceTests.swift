@@ -54,6 +54,14 @@ import TetherAlign
                                                           "--aggregate", "mean-std", "--lambda", "0.5"]).outputLines()
         #expect(lines.count == 13 && lines.last!.contains("\"accuracy\"") && lines[0].contains("chosen_members"))
 
+        // A single reward model resumes from its checkpoint and ends as an uninterrupted run.
+        let single = base + common(dir, "rm1") + ["--save-steps", "1"]
+        let rm1 = try RewardCommand.TrainCommand.parse(single).train()
+        let straight = try Metrics.read(rm1.run.appendingPathComponent("metrics.jsonl")).map { $0.filter { !Metrics.timingKeys.contains($0.key) } }
+        try FileManager.default.removeItem(at: rm1.run.appendingPathComponent("checkpoint-2"))
+        _ = try RewardCommand.TrainCommand.parse(base + ["--resume", rm1.run.path]).train()
+        #expect(try Metrics.read(rm1.run.appendingPathComponent("metrics.jsonl")).map { $0.filter { !Metrics.timingKeys.contains($0.key) } } == straight)
+
         // DPO with LoRA as its own reference; its effective config is saved.
         let dpo = try DPOCommand.parse(base + common(dir, "dpo") + ["--use-peft", "true", "--reference", "adapters_off",
                                                                     "--loss-type", "robust", "--label-smoothing", "0.1"]).train()

@@ -36,6 +36,9 @@ struct RewardCommand: ParsableCommand {
         @Option(help: "Train each ensemble member on a bootstrap resample of the training pairs, true or false (ensemble_bootstrap; default: false).")
         var ensembleBootstrap: Bool?
 
+        @Option(help: "Continue the single reward model's run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and starting model; the run's saved config is used, so no --config or training flags (default: start a new run).")
+        var resume: String?
+
         /// The effective config: the file, the reward defaults where it is silent, then the flags.
         func effectiveConfig() throws -> RewardConfig {
             var c = try ConfigFile.load(RewardConfig.self, from: training.config, empty: RewardConfig()) { c, keys in
@@ -53,15 +56,20 @@ struct RewardCommand: ParsableCommand {
         /// Trains; returns the run folder (the ensemble's folder when there are several members) and the last checkpoint.
         @discardableResult
         func train() throws -> (run: URL, checkpoint: URL?) {
-            let config = try effectiveConfig()
+            try training.refuseWithResume(resume)
+            if resume != nil, centerRewardsCoefficient != nil || ensembleSize != nil || ensembleBootstrap != nil {
+                throw ValidationError("--resume continues with the run's saved config; drop the reward flags")
+            }
+            let config = try resume.map { try RunFiles.savedConfig(RewardConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
+            if resume != nil && config.ensembleSize > 1 { throw ValidationError("--resume continues a single reward model, not an ensemble") }
             let tok = try PreferenceFiles.tokenizers(model: model)
             let shape = try TransformerConfig(contentsOf: URL(fileURLWithPath: model).appendingPathComponent("config.json"))
             let length = PreferencePairs.lengthLimit(config.training.maxLength, model: shape)
             let all = try PreferenceFiles.pairs(data, tok.examples).map { RewardPair($0.tokens, margin: $0.margin, maxLength: length) }
             let given = try evalData.map { try PreferenceFiles.pairs($0, tok.examples).map { RewardPair($0.tokens, margin: $0.margin, maxLength: length) } }
             let (trainSet, evalSet) = try RewardTrainer.split(config: config, train: all, eval: given)
-            let run = RunFiles.folder(config.training)
-            guard !FileManager.default.fileExists(atPath: run.path) else { throw TrainingError.runExists(path: run.path) }
+            let run = resume.map { URL(fileURLWithPath: $0) } ?? RunFiles.folder(config.training)
+            guard resume != nil || !FileManager.default.fileExists(atPath: run.path) else { throw TrainingError.runExists(path: run.path) }
             var members: [ScoreModel] = [], accuracies: [Double] = [], last: URL? = nil
             for k in 0..<config.ensembleSize {
                 var member = config
@@ -75,8 +83,13 @@ struct RewardCommand: ParsableCommand {
                 }
                 let scorer = try ScoreModel(contentsOf: URL(fileURLWithPath: model), requireHead: false, seed: member.training.seed)
                 let rows = config.ensembleBootstrap ? RewardTrainer.bootstrap(trainSet, seed: member.training.seed) : trainSet
-                let trainer = try RewardTrainer(config: member, model: scorer, train: rows, eval: evalSet, padId: tok.pad)
-                try RunFiles.saveEffectiveConfig(config.ensembleSize > 1 ? member : config, run: trainer.loop.runDirectory)
+                let trainer: RewardTrainer
+                if resume != nil {
+                    trainer = try RewardTrainer(resuming: run, config: member, model: scorer, train: rows, eval: evalSet, padId: tok.pad)
+                } else {
+                    trainer = try RewardTrainer(config: member, model: scorer, train: rows, eval: evalSet, padId: tok.pad)
+                    try RunFiles.saveEffectiveConfig(config.ensembleSize > 1 ? member : config, run: trainer.loop.runDirectory)
+                }
                 try trainer.train()
                 try RunFiles.copyTokenizer(tok.url, into: trainer.loop.runDirectory)
                 members.append(scorer)
