@@ -238,6 +238,8 @@ import TetherNN
         #expect(field { try d.validate() } == "reference")
         d = DPOConfig(); d.lossType = .ipo; d.labelSmoothing = 0.1
         #expect(field { try d.validate() } == "label_smoothing")
+        var o = ORPOConfig(); o.training.packing = true
+        #expect(field { try o.validate() } == "packing")
         var k = KTOConfig(); k.training.microBatchSize = 1
         #expect(field { try k.validate() } == "per_device_train_batch_size")
         let json = Data(#"{"beta": -1}"#.utf8)

@@ -128,6 +128,7 @@ public struct DPOConfig: Codable, Sendable, Equatable {
     /// Throws naming the first field whose value cannot work.
     public func validate() throws(TrainingError) {
         try training.validate()
+        if training.packing { throw .badConfig(field: "packing", "preference and reward training score whole sequences; packing is not supported") }
         try preference.validate()
         if !(beta > 0) { throw .badConfig(field: "beta", "expected a positive number, got \(beta)") }
         if !(labelSmoothing >= 0 && labelSmoothing < 0.5) {

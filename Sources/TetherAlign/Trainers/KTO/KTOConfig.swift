@@ -51,6 +51,7 @@ public struct KTOConfig: Codable, Sendable, Equatable {
     /// Throws naming the first field whose value cannot work.
     public func validate() throws(TrainingError) {
         try training.validate()
+        if training.packing { throw .badConfig(field: "packing", "preference and reward training score whole sequences; packing is not supported") }
         try preference.validate()
         if !(beta > 0) { throw .badConfig(field: "beta", "expected a positive number, got \(beta)") }
         if !(desirableWeight >= 0) { throw .badConfig(field: "desirable_weight", "expected a number >= 0, got \(desirableWeight)") }

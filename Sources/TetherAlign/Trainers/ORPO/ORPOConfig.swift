@@ -34,6 +34,7 @@ public struct ORPOConfig: Codable, Sendable, Equatable {
     /// Throws naming the first field whose value cannot work.
     public func validate() throws(TrainingError) {
         try training.validate()
+        if training.packing { throw .badConfig(field: "packing", "preference and reward training score whole sequences; packing is not supported") }
         try preference.validate()
         if !(beta >= 0) { throw .badConfig(field: "beta", "expected a number >= 0, got \(beta)") }
     }

@@ -40,6 +40,7 @@ public struct PRMConfig: Codable, Sendable, Equatable {
     /// Throws naming the first field whose value cannot work.
     public func validate() throws(TrainingError) {
         try training.validate()
+        if training.packing { throw .badConfig(field: "packing", "preference and reward training score whole sequences; packing is not supported") }
         if stepSeparator.isEmpty { throw .badConfig(field: "step_separator", "expected a non-empty string") }
     }
 }

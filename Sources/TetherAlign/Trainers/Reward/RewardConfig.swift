@@ -45,6 +45,7 @@ public struct RewardConfig: Codable, Sendable, Equatable {
     /// Throws naming the first field whose value cannot work.
     public func validate() throws(TrainingError) {
         try training.validate()
+        if training.packing { throw .badConfig(field: "packing", "preference and reward training score whole sequences; packing is not supported") }
         if let c = centerRewardsCoefficient, !(c >= 0) {
             throw .badConfig(field: "center_rewards_coefficient", "expected a number >= 0 or null, got \(c)")
         }
