@@ -55,30 +55,7 @@ private func scoreBatch(model: CausalLM, pairs: [(prompt: [Int32], completion: [
         throw GenerationError.tooLong(index: firstIndex, tokens: t, limit: window,
                                       reason: "sliding window; a batch is padded to its longest prompt and completion")
     }
-    let pad = Int32(cfg.padTokenId ?? 0)
-    var ids = [Int32](repeating: pad, count: b * t)
-    var mask = [Float](repeating: 0, count: b * t)
-    var targets = [Int32](repeating: 0, count: b * cm)
-    for (row, pair) in pairs.enumerated() {
-        let start = p - pair.prompt.count
-        for (j, tok) in pair.prompt.enumerated() {
-            ids[row * t + start + j] = tok
-            mask[row * t + start + j] = 1
-        }
-        for (j, tok) in pair.completion.enumerated() {
-            targets[row * cm + j] = tok
-            if j < pair.completion.count - 1 {
-                ids[row * t + p + j] = tok
-                mask[row * t + p + j] = 1
-            }
-        }
-    }
-    let scores: [Float] = noGrad {
-        let hidden = model.hidden(IndexTensor(ids, shape: [b, t]),
-                                  attentionMask: mask.contains(0) ? Tensor(mask, shape: [b, t]) : nil)  // (B, T, C)
-        let predicting = hidden.slice(axis: 1, (p - 1)..<t)                                        // (B, Cmax, C)
-        return model.tokenLogProbs(hidden: predicting, tokens: IndexTensor(targets, shape: [b, cm]),
-                                   chunkRows: chunkRows).scalars()                                // (B, Cmax)
-    }
+    let batch = CompletionBatch(pairs: pairs, padId: Int32(cfg.padTokenId ?? 0))
+    let scores: [Float] = noGrad { model.completionTokenLogProbs(batch, chunkRows: chunkRows).scalars() }  // (B, Cmax)
     return pairs.enumerated().map { row, pair in Array(scores[(row * cm)..<(row * cm + pair.completion.count)]) }
 }

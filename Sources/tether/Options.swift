@@ -137,7 +137,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Micro-batches per optimizer step (gradient_accumulation_steps; default: 1).")
     var gradientAccumulationSteps: Int?
 
-    @Option(help: "Peak learning rate (learning_rate; default: 1e-3 for pretrain, 2e-5 for sft).")
+    @Option(help: "Peak learning rate (learning_rate; default: 1e-3 for pretrain, 2e-5 for sft, 1e-5 for reward train and prm train, 1e-6 for dpo, kto and orpo as TRL).")
     var learningRate: Float?
 
     @Option(help: "Decay after warm-up: constant, linear or cosine (lr_scheduler_type; default: linear).")

@@ -6,5 +6,7 @@ struct TetherCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tether",
         abstract: "Align language models on a CPU, in Swift.",
-        subcommands: [QuickstartCommand.self, DataCommand.self, TokenizerCommand.self, PretrainCommand.self, SFTCommand.self, EvalCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self])
+        subcommands: [QuickstartCommand.self, DataCommand.self, TokenizerCommand.self, PretrainCommand.self, SFTCommand.self,
+                      RewardCommand.self, PRMCommand.self, DPOCommand.self, KTOCommand.self, ORPOCommand.self,
+                      EvalCommand.self, GenerateCommand.self, TokenizeCommand.self, BenchCommand.self])
 }

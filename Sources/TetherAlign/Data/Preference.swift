@@ -47,6 +47,13 @@ public struct PreferenceTokens: Sendable, Equatable {
     /// The dispreferred completion's ids.
     public var rejected: [Int32]
 
+    /// A tokenized pair.
+    public init(prompt: [Int32], chosen: [Int32], rejected: [Int32]) {
+        self.prompt = prompt
+        self.chosen = chosen
+        self.rejected = rejected
+    }
+
     /// Prompt + chosen, training the chosen tokens.
     public var chosenExample: TokenizedExample { PromptCompletionTokens(prompt: prompt, completion: chosen).example }
     /// Prompt + rejected, training the rejected tokens.

@@ -50,6 +50,9 @@ public final class TrainingLoop<Objective: TrainingObjective> {
     /// Extra evaluation run at each evaluation, in eval mode without gradients (e.g. exact-match accuracy of
     /// generated answers); its keys are logged with the `eval_` prefix. It must not draw from the run's generators.
     public var extraEvaluation: (() -> MetricRecord)?
+    /// Adds metrics computed from the others to each metrics line before it is written (e.g. KTO's
+    /// `rewards/chosen` = `rewards/chosen_sum` / `count/chosen`, for both the training and `eval_` keys).
+    public var derivedMetrics: ((inout MetricRecord) -> Void)?
     /// Progress display.
     public var progress = ProgressReporter()
     /// The last checkpoint written or resumed from.
@@ -179,6 +182,7 @@ public final class TrainingLoop<Objective: TrainingObjective> {
                 r["elapsed_seconds"] = elapsed
                 r["tokens_per_second"] = Double(state.numTokens) / max(elapsed, 1e-9)
                 if evalNow { r.merge(evaluate()) { $1 } }
+                derivedMetrics?(&r)
                 state.interval = IntervalSums()
                 state.logHistory.append(r)
                 try Metrics.append(r, to: runDirectory.appendingPathComponent("metrics.jsonl"))
