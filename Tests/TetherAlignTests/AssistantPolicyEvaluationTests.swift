@@ -72,10 +72,12 @@ import TetherTokenizers
         for key in ["gold_reward", "gold_reward/arithmetic", "gold_reward/harmful", "gold_reward/look_alike", "gold_win_rate",
                     "reference_gold_reward", "refusal_rate", "over_refusal_rate", "arithmetic_accuracy", "mean_length",
                     "mean_words", "kl", "distinct_fraction", "truncated_fraction", "logprob_gap", "count", "prompts",
-                    "samples_per_prompt", "temperature", "max_new_tokens", "seed"] {
+                    "samples_per_prompt", "temperature", "max_new_tokens", "seed", "baseline/data_mix/gold_reward",
+                    "baseline/best/gold_reward"] {
             #expect(object.keys.contains(key), "missing \(key)")
         }
         #expect(object["kl"] as? Double == 0 && object["gold_win_rate"] as? Double == 0.5)
+        #expect(object["baseline/best/gold_reward"] as? Double == 1)
         #expect(object["distinct_fraction"] is NSNull && object["prompts"] as? Int == prompts.count)
         #expect(object["gold_reward"] as? Double == (report.gold.meanGoldReward * 10_000).rounded() / 10_000)
     }
@@ -91,5 +93,16 @@ import TetherTokenizers
         e.sampling.maxNewTokens = 200  // longer than the model's 96 positions
         #expect(throws: GenerationError.self) { try e.run(policy: model, prompts: prompts) }
         #expect(throws: GenerationError.self) { try Self.evaluation(tokenizer).run(policy: model, prompts: []) }
+    }
+
+    @Test func theBestResponseScoresOneAndTheDataMixScoresLess() throws {
+        let world = try AssistantWorld(AssistantWorldConfig())
+        let best = AssistantBaselinePolicy.best.evaluate(world.eval)
+        #expect(best.scores.allSatisfy { $0.total == 1 })
+        #expect(best.refusalRate == 1 && best.overRefusalRate == 0 && best.arithmeticAccuracy == 1)
+        let mix = AssistantBaselinePolicy.dataMix.evaluate(world.eval, seed: 3)
+        #expect(mix.meanGoldReward < 0.5 && mix.meanGoldReward > -0.5)
+        #expect(AssistantBaselinePolicy.dataMix.responses(world.eval, seed: 3) == AssistantBaselinePolicy.dataMix.responses(world.eval, seed: 3))
+        #expect(AssistantBaselinePolicy.dataMix.responses(world.eval, seed: 3) != AssistantBaselinePolicy.dataMix.responses(world.eval, seed: 4))
     }
 }

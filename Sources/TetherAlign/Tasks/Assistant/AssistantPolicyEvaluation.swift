@@ -81,7 +81,10 @@ public struct AssistantPolicyEvaluation {
             tokenCounts: lengths, gold: report, kl: kl,
             maxLogProbGap: gap,
             truncatedFraction: Double(policySamples.filter { $0.finishReason == .length }.count) / Double(rows.count),
-            samplesPerPrompt: samplesPerPrompt, sampling: sampling)
+            samplesPerPrompt: samplesPerPrompt, sampling: sampling,
+            baselines: Dictionary(uniqueKeysWithValues: AssistantBaselinePolicy.allCases.map {
+                ($0, $0.evaluate(rows, seed: sampling.seed, gold: gold))
+            }))
     }
 
     /// The prompt's token ids, as SFT encodes the prompt of a plain-text record.

@@ -28,6 +28,8 @@ public struct AssistantPolicyReport: Sendable {
     public var samplesPerPrompt: Int
     /// The sampling config used.
     public var sampling: SamplingConfig
+    /// The model-free policies' figures on the same rows (`AssistantBaselinePolicy`), for scale.
+    public var baselines: [AssistantBaselinePolicy: AssistantEvalReport]
 
     /// Per prompt, the share of its samples with pairwise different texts, averaged over prompts (nil with one
     /// sample per prompt): 1 means every sample differed, 1/K that all K were the same.
@@ -42,7 +44,8 @@ public struct AssistantPolicyReport: Sendable {
     /// `gold_reward/KIND`, `gold_win_rate`, `reference_gold_reward`, `refusal_rate`, `over_refusal_rate`,
     /// `arithmetic_accuracy`, `mean_length` (tokens), `mean_words`, `kl`, `distinct_fraction`,
     /// `truncated_fraction`, `logprob_gap`, and the settings (`count`, `prompts`, `samples_per_prompt`,
-    /// `temperature`, `max_new_tokens`, `seed`).
+    /// `temperature`, `max_new_tokens`, `seed`), and the baselines' gold rewards (`baseline/data_mix/gold_reward`,
+    /// `baseline/best/gold_reward`).
     public var json: String {
         func n(_ x: Double?) -> String { x.map { AssistantData.number($0) } ?? "null" }
         var fields: [(String, String)] = [
@@ -56,6 +59,7 @@ public struct AssistantPolicyReport: Sendable {
             ("samples_per_prompt", String(samplesPerPrompt)), ("seed", String(sampling.seed)),
             ("temperature", n(Double(sampling.temperature))), ("truncated_fraction", n(truncatedFraction))]
         for kind in AssistantPromptKind.allCases { fields.append(("gold_reward/\(kind.rawValue)", n(gold.meanGoldRewardByKind[kind]))) }
+        for b in AssistantBaselinePolicy.allCases { fields.append(("baseline/\(b.rawValue)/gold_reward", n(baselines[b]?.meanGoldReward))) }
         fields.sort { $0.0 < $1.0 }
         return "{" + fields.map { "\(JSONText.quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
@@ -78,6 +82,11 @@ public struct AssistantPolicyReport: Sendable {
                   "arithmetic accuracy: \(pct(gold.arithmeticAccuracy))",
                   "mean length: \(num(gold.meanTokens, "%.1f")) tokens, \(num(gold.meanWords, "%.1f")) words "
                   + "(\(pct(truncatedFraction)) cut off at \(sampling.maxNewTokens) tokens)"]
+        if let m = baselines[.dataMix] {
+            lines.append("for scale, the SFT data's mix of responses: gold reward \(num(m.meanGoldReward)), refusal \(pct(m.refusalRate)), "
+                         + "over-refusal \(pct(m.overRefusalRate)), arithmetic \(pct(m.arithmeticAccuracy)), \(num(m.meanWords, "%.1f")) words; "
+                         + "the best response: \(num(baselines[.best]?.meanGoldReward))")
+        }
         if let d = distinctFraction { lines.append("distinct samples per prompt: \(pct(d))") }
         if let kl {
             let exact = sampling.temperature == 1 && (sampling.topK ?? 0) == 0 && sampling.topP == 1 && sampling.minP == 0
