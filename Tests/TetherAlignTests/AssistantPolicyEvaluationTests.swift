@@ -93,6 +93,17 @@ import TetherTokenizers
         e.sampling.maxNewTokens = 200  // longer than the model's 96 positions
         #expect(throws: GenerationError.self) { try e.run(policy: model, prompts: prompts) }
         #expect(throws: GenerationError.self) { try Self.evaluation(tokenizer).run(policy: model, prompts: []) }
+        // Only the longest prompts leave no room: the error names the first of them by its index in `prompts`.
+        let lengths = prompts.map { e.encode($0).count }, longest = lengths.max()!
+        e.sampling.maxNewTokens = 97 - longest + 1
+        let first = lengths.firstIndex(of: longest)!
+        do {
+            _ = try e.run(policy: model, prompts: prompts)
+            Issue.record("a prompt too long for the model was accepted")
+        } catch GenerationError.tooLong(let index, _, let limit, _) {
+            #expect(index == first && limit == 96)
+            #expect(first >= 3)  // in a later batch than row 0, so a batch-relative index would differ
+        }
     }
 
     @Test func theBestResponseScoresOneAndTheDataMixScoresLess() throws {

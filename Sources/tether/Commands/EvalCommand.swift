@@ -69,6 +69,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let records, FileManager.default.fileExists(atPath: records) {  // before the evaluation, not after it
+            throw ValidationError("--records \(records): already exists; refusing to overwrite it")
+        }
         switch task {
         case .arithmetic:
             let result = try evaluate()

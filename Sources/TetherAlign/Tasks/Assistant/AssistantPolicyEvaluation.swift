@@ -103,8 +103,13 @@ public struct AssistantPolicyEvaluation {
             var rng = root.fork(UInt64(b))
             config.seed = rng.nextUInt64()
             let batch = rows[start..<min(start + batchSize, rows.count)].map(encode)
-            out += try generate(model: model, prompts: batch, config: config,
-                                decode: { tokenizer.decode($0, skipSpecialTokens: true) })
+            do {
+                out += try generate(model: model, prompts: batch, config: config,
+                                    decode: { tokenizer.decode($0, skipSpecialTokens: true) })
+            } catch GenerationError.tooLong(let i, let tokens, let limit, let reason) {
+                // Name the prompt (0-based, in `prompts`), not the row of this batch.
+                throw GenerationError.tooLong(index: (start + i) / samplesPerPrompt, tokens: tokens, limit: limit, reason: reason)
+            }
         }
         return out
     }
