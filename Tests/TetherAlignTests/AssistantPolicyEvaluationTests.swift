@@ -32,7 +32,9 @@ import TetherTokenizers
 
     @Test func referenceEqualToThePolicyGivesZeroKLAndAnEvenWinRate() throws {
         let (prompts, tokenizer, model) = try Self.setup()
+        model.train()
         let report = try Self.evaluation(tokenizer).run(policy: model, reference: model, prompts: prompts)
+        #expect(model.isTraining)  // its mode is given back
         #expect(report.responses.count == prompts.count * 2 && report.prompts.count == prompts.count * 2)
         #expect(report.referenceResponses == report.responses)   // same model, same seed: the same samples
         #expect(report.kl == 0)                                    // identical teacher-forced log-probs

@@ -49,10 +49,17 @@ public struct AssistantPolicyEvaluation {
     }
 
     /// Samples `policy` (and `reference`, if given) on `prompts` and reports gold's figures, the win rate and the KL
-    /// estimate. Both models are put in evaluation mode (no dropout) and left there.
+    /// estimate. Both models run in evaluation mode (no dropout) and get their previous mode back.
     public func run(policy: CausalLM, reference: CausalLM? = nil, prompts: [AssistantPrompt]) throws -> AssistantPolicyReport {
         try validate()
         guard !prompts.isEmpty else { throw GenerationError.invalidConfig(field: "prompts", message: "need at least one prompt") }
+        let modes = (policy.isTraining, reference?.isTraining)
+        policy.eval()
+        reference?.eval()
+        defer {
+            reference?.train(modes.1 ?? false)
+            policy.train(modes.0)  // after the reference, in case they are the same model
+        }
         let rows = prompts.flatMap { Array(repeating: $0, count: samplesPerPrompt) }
         let policySamples = try sample(policy, rows)
         let referenceSamples = try reference.map { try sample($0, rows) }
@@ -94,7 +101,6 @@ public struct AssistantPolicyEvaluation {
 
     /// One sample per row, `batchSize` rows per `generate` call, each batch seeded from its index.
     func sample(_ model: CausalLM, _ rows: [AssistantPrompt]) throws -> [GeneratedSample] {
-        model.eval()
         let root = RandomGenerator(seed: sampling.seed)
         var out: [GeneratedSample] = []
         out.reserveCapacity(rows.count)
@@ -116,8 +122,7 @@ public struct AssistantPolicyEvaluation {
 
     /// Per-token log-probs of each completion under `model`, by teacher forcing.
     func teacherForced(_ model: CausalLM, _ pairs: [(prompt: [Int32], completion: [Int32])]) throws -> [[Float]] {
-        model.eval()
-        return try logProbs(model: model, pairs: pairs, batchSize: min(batchSize, 64))
+        try logProbs(model: model, pairs: pairs, batchSize: min(batchSize, 64))
     }
 
     static func sum(_ xs: [Float]) -> Double { xs.reduce(0.0) { $0 + Double($1) } }
