@@ -32,6 +32,9 @@ struct TokenizerCommand: ParsableCommand {
         @Option(help: "Folder to write tokenizer.json into.")
         var out = "tokenizer"
 
+        @Option(help: "How text is split before merging: gpt2 (numbers stay whole), llama3 (up to 3 digits per piece) or qwen2 (one digit per piece, so arithmetic is spelled digit by digit).")
+        var preTokenizer: SplitPattern = .gpt2
+
         func validate() throws {
             if files.isEmpty { throw ValidationError("--files: give at least one file") }
             if vocabSize < 256 + specialTokens.count { throw ValidationError("--vocab-size: expected at least \(256 + specialTokens.count) (256 bytes + special tokens), got \(vocabSize)") }
@@ -51,11 +54,15 @@ struct TokenizerCommand: ParsableCommand {
             }
             var texts: [String] = []
             for file in files { texts += try Self.texts(in: URL(fileURLWithPath: file)) }
-            let tokenizer = BPETrainer(vocabSize: vocabSize, minFrequency: minFrequency, specialTokens: specialTokens).train(texts: texts)
+            let tokenizer = BPETrainer(vocabSize: vocabSize, minFrequency: minFrequency, specialTokens: specialTokens,
+                                       preTokenizer: Self.preTokenizers[preTokenizer]!).train(texts: texts)
             try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
             try tokenizer.save(tokenizerJSON: dest)
             return dest
         }
+
+        /// The trainer's pre-tokenizer for each `--pre-tokenizer` value.
+        static let preTokenizers: [SplitPattern: PreTokenizer] = [.gpt2: .gpt2, .llama3: .llama3, .qwen2: .qwen2]
 
         /// The texts of a file: every string field of TRL records in .jsonl/.json, else the whole file.
         static func texts(in url: URL) throws -> [String] {
@@ -85,3 +92,5 @@ struct TokenizerCommand: ParsableCommand {
         }
     }
 }
+
+extension SplitPattern: ExpressibleByArgument {}
