@@ -8,10 +8,9 @@ import Testing
         var c = QuickstartConfig()
         c.tasks = [TaskSpec(.addition, digitsA: 1, digitsB: 1, trainCount: 40, testCount: 10),
                    TaskSpec(.multiplication, digitsA: 2, digitsB: 1, trainCount: 30, testCount: 10)]
-        c.multiplicationRepeats = 2
+        c.repeats = ["mul_2x1": 2]
         c.vocabSize = 300
         c.hiddenSize = 32
-        c.intermediateSize = 64
         c.layers = 1
         c.heads = 2
         c.pretrain = QuickstartConfig.stage(steps: 20, learningRate: 3e-3, batch: 8)

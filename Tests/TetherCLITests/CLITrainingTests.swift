@@ -68,6 +68,23 @@ import TetherTokenizers
         }
     }
 
+    @Test func qwen2PreTokenizerSpellsNumbersDigitByDigit() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var numbers = ""
+        for i in 0..<200 { numbers += "{\"text\": \"\(1000 + i * 7) and \(1000 + i * 7)\"}\n" }
+        try numbers.write(to: dir.appendingPathComponent("numbers.jsonl"), atomically: true, encoding: .utf8)
+        func encode(_ pre: String) throws -> [Int32] {
+            let out = dir.appendingPathComponent("tok-\(pre)")
+            let url = try TokenizerCommand.TrainCommand.parse([
+                "--files", dir.appendingPathComponent("numbers.jsonl").path, "--vocab-size", "400", "--min-frequency", "1",
+                "--pre-tokenizer", pre, "--out", out.path]).train()
+            return try Tokenizer(tokenizerJSON: url).encode("1357")
+        }
+        #expect(try encode("qwen2").count == 4)   // one token per digit
+        #expect(try encode("gpt2").count < 4)     // frequent digit runs merge
+    }
+
     @Test func skipBadRecordsCountsInsteadOfStopping() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -58,11 +58,9 @@ public final class Quickstart {
 
         // 3. Pretraining from random weights.
         let eos = tokenizer.tokenToId(Self.endOfText)!
-        var modelConfig = TransformerConfig.llama(vocabSize: tokenizer.vocabSize, hiddenSize: config.hiddenSize,
-                                                  layers: config.layers, heads: config.heads, kvHeads: config.heads,
-                                                  intermediateSize: config.intermediateSize,
-                                                  maxPositions: max(config.pretrain.maxLength, config.sft.maxLength),
-                                                  tieWordEmbeddings: true)
+        var modelConfig = TransformerConfig.gpt2(vocabSize: tokenizer.vocabSize, hiddenSize: config.hiddenSize,
+                                                 layers: config.layers, heads: config.heads,
+                                                 maxPositions: max(config.pretrain.maxLength, config.sft.maxLength))
         modelConfig.eosTokenIds = [Int(eos)]
         modelConfig.bosTokenId = Int(eos)
         let model = CausalLM(config: modelConfig, seed: config.seed)
@@ -77,12 +75,12 @@ public final class Quickstart {
         let evalExamples = test.map(EvalExample.init)
         try evaluate(model, tokenizer, evalExamples, stage: "eval_base", model: "base", into: &summary)
 
-        // 5. SFT: the questions, loss on the answer only; the few multiplication problems repeated.
+        // 5. SFT: the questions, loss on the answer only; tasks with few problems repeated.
         var sftRows: [TokenizedExample] = []
         for p in train {
             let row = try examples.tokenize(PromptCompletionExample(prompt: .text(p.prompt),
                                                                     completion: .text(Self.completionPrefix + p.answerText)))
-            sftRows += Array(repeating: row, count: p.operation == .multiplication ? config.multiplicationRepeats : 1)
+            sftRows += Array(repeating: row, count: config.repeats[p.task] ?? 1)
         }
         progress.message("[5/6] sft: \(config.sft.maxSteps ?? 0) steps on \(sftRows.count) questions (loss on answers only)")
         let sft = try SFTTrainer(config: SFTConfig(training: stageConfig(config.sft, name: "sft")), model: model,

@@ -5,30 +5,35 @@ import Foundation
 public struct QuickstartConfig: Codable, Sendable, Equatable {
     /// Seed of the problems, the tokenizer's corpus order, initialisation and data order.
     public var seed: UInt64 = 0
-    /// The arithmetic tasks, each with its own train and held-out test counts.
+    /// The arithmetic tasks, each with its own train and held-out test counts. One phrasing: with learned positions,
+    /// every extra phrasing is another layout of the digits to learn (3 phrasings: 1% on 3-digit addition after 800
+    /// SFT steps, 1 phrasing: 19%).
     public var tasks: [TaskSpec] = [
-        TaskSpec(.addition, digitsA: 3, digitsB: 3, trainCount: 40_000, testCount: 500),
+        TaskSpec(.addition, digitsA: 3, digitsB: 3, trainCount: 40_000, testCount: 500, phrasings: QuickstartConfig.phrasings),
         // 2-digit x 1-digit has only 900 distinct problems: 200 are held out, and the 700 left train (a test problem's
         // text cannot sit inside another 2x1 problem's text, so none is lost to the held-out rule).
-        TaskSpec(.multiplication, digitsA: 2, digitsB: 1, trainCount: 700, testCount: 200),
+        TaskSpec(.multiplication, digitsA: 2, digitsB: 1, trainCount: 700, testCount: 200, phrasings: QuickstartConfig.phrasings),
     ]
-    /// Times each multiplication training problem is repeated in the SFT data (the task has few problems).
-    public var multiplicationRepeats = 20
+    /// The question template of every task.
+    public static let phrasings = ["What is {a} {op} {b}?"]
+    /// Times the training problems of a task are repeated in the SFT data, by task name (others: once); for tasks
+    /// with few distinct problems.
+    public var repeats: [String: Int] = ["mul_2x1": 35]
     /// Vocabulary of the BPE tokenizer trained on the corpus (digits are always single tokens).
     public var vocabSize = 384
-    /// Width of the Llama-style model (RoPE: relative positions, so the digits of "The sum of 17 and 24 is 41." and
-    /// of "What is 17 + 24? 41" sit at the same offsets and what pretraining learns carries over to the questions).
+    /// Width of the GPT-2-style model (learned positions, MLP 4·width).
     public var hiddenSize = 128
-    /// Width of the SwiGLU MLP.
-    public var intermediateSize = 384
     /// Transformer blocks.
     public var layers = 2
     /// Attention heads.
     public var heads = 4
-    /// Pretraining: the facts in words ("The sum of 17 and 24 is 41."), every token trained.
-    public var pretrain = QuickstartConfig.stage(steps: 600, learningRate: 3e-3, batch: 64)
-    /// SFT: the questions with completion-only loss.
-    public var sft = QuickstartConfig.stage(steps: 1_500, learningRate: 2e-3, batch: 64)
+    /// Pretraining: the facts in words ("The sum of 17 and 24 is 41."), every token trained. Short: the words do not
+    /// line up with the questions' layout, so this stage teaches numbers and language, not the answers (600 steps
+    /// before 2,000 SFT steps scored no better than none).
+    public var pretrain = QuickstartConfig.stage(steps: 200, learningRate: 3e-3, batch: 64)
+    /// SFT: the questions with completion-only loss; most of the budget (held-out multiplication keeps improving with
+    /// more steps and repeats).
+    public var sft = QuickstartConfig.stage(steps: 3_500, learningRate: 2e-3, batch: 64)
     /// Most tokens generated per evaluation answer.
     public var maxNewTokens = 8
 
@@ -53,9 +58,8 @@ public struct QuickstartConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case seed, tasks, pretrain, sft, layers, heads
-        case multiplicationRepeats = "multiplication_repeats", vocabSize = "vocab_size", hiddenSize = "hidden_size"
-        case intermediateSize = "intermediate_size"
+        case seed, tasks, repeats, pretrain, sft, layers, heads
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size"
         case maxNewTokens = "max_new_tokens"
     }
 }
