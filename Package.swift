@@ -65,6 +65,6 @@ let package = Package(
         .testTarget(name: "TetherAlignTests", dependencies: ["TetherAlign", "TetherTestSupport"]),
         .testTarget(name: "TetherServerTests", dependencies: ["TetherServer", "TetherAlign"]),
         // Smoke tests of the command-line tool on tiny models it makes itself.
-        .testTarget(name: "TetherCLITests", dependencies: ["tether", "TetherLM", "TetherTokenizers", "TetherAlign"]),
+        .testTarget(name: "TetherCLITests", dependencies: ["tether", "TetherLM", "TetherTokenizers", "TetherAlign", "TetherServer"]),
     ]
 )
