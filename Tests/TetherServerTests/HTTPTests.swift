@@ -121,6 +121,29 @@ func populatedServer(rows: String = pairRows(3)) async throws -> RunningServer {
         #expect(try await b.send("GET", "/api/projects").status == 401)
     }
 
+    @Test func onlyAdminsCreateProjectsAndAccountsFromTheForms() async throws {
+        let server = try await populatedServer()
+        let root = server.client(), ann = server.client()
+        try await root.login("root", "password-root")
+        try await ann.login("ann", "password-ann")
+        let project = [("name", "second"), ("annotators_per_pair", "2"), ("repeat_share", "0.2")]
+        #expect(try await ann.send("POST", "/projects", form: project + [("csrf", ann.csrf!)]).status == 403)
+        #expect(try await root.send("POST", "/projects", form: project).status == 403, "no CSRF token")
+        #expect(try await root.send("POST", "/projects", form: project + [("csrf", root.csrf!)]).status == 303)
+        #expect(try await root.send("POST", "/projects", form: project + [("csrf", root.csrf!)]).status == 409)
+        #expect(try server.store.project(named: "second")?.annotatorsPerPair == 2)
+        let invite = [("name", "carol"), ("password", "password-carol"), ("role", "annotator")]
+        #expect(try await ann.send("POST", "/users", form: invite + [("csrf", ann.csrf!)]).status == 403)
+        #expect(try await root.send("POST", "/users", form: [("name", "dave"), ("password", "short"), ("role", "annotator"), ("csrf", root.csrf!)]).status == 400)
+        #expect(try await root.send("POST", "/users", form: invite + [("csrf", root.csrf!)]).status == 303)
+        let carol = server.client()
+        try await carol.login("carol", "password-carol")
+        #expect(try await carol.next("p") != nil)
+        let home = try await root.send("GET", "/")
+        #expect(home.status == 200 && home.text.contains("second") && home.text.contains("Invite someone"))
+        #expect(!(try await carol.send("GET", "/")).text.contains("Invite someone"))
+    }
+
     @Test func pagesEscapeEverythingFromTheData() async throws {
         let evil = #"{"prompt": "<img src=x onerror=alert(1)>", "completions": ["<script>alert('a')</script>", "```html\n<b>bold</b>\n```"]}"#
         let server = try await populatedServer(rows: evil + "\n")

@@ -131,7 +131,11 @@ struct PageRoutes {
         let strength = try Forms.strength(form.strength)
         let input = LabelInput(assignment: form.assignment, choice: form.choice, strength: strength, reason: form.reason)
         let store = self.store
-        _ = try await blocking { try store.submit(input, user: session.user) }
+        do {
+            _ = try await blocking { try store.submit(input, user: session.user) }
+        } catch let e as LabelError where e.kind == .conflict {
+            // A double click or a resent form: the first submit counted; show the next pair.
+        }
         return Response.redirect(to: "/projects/\(project.id)/label", type: .normal)
     }
 

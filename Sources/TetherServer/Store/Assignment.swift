@@ -74,7 +74,9 @@ extension LabelStore {
     /// One write transaction, so concurrent annotators never exceed K per pair, and the UNIQUE (pair, user, repeat)
     /// constraint makes a second showing of a pair to the same person impossible.
     public func nextPair(user: User, project name: String) throws -> PairTask? {
-        try pool.write { db -> PairTask? in
+        // Choose (and record) the assignment in the write transaction; read its content and counts after it,
+        // so other annotators' writes do not wait for them.
+        let chosen = try pool.write { db -> (Int64, Project)? in
             guard let p = try Self.project(db, name: name) else { throw LabelError(.notFound, "no project \"\(name)\"") }
             if let open = try Int64.fetchOne(db, sql: """
                 SELECT a.id FROM assignments a JOIN pairs p ON p.id = a.pair_id
@@ -82,7 +84,7 @@ extension LabelStore {
                   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.assignment_id = a.id AND l.retracted_at IS NULL)
                 ORDER BY a.id LIMIT 1
                 """, arguments: [user.id, p.id]) {
-                return try Self.task(db, assignment: open, user: user, project: p)
+                return (open, p)
             }
             let originals = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM assignments a JOIN pairs p ON p.id = a.pair_id
@@ -115,8 +117,10 @@ extension LabelStore {
             try db.execute(sql: """
                 INSERT INTO assignments (pair_id, user_id, left_id, right_id, is_repeat, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [pair, user.id, swap ? second : first, swap ? first : second, isRepeat, Self.now()])
-            return try Self.task(db, assignment: db.lastInsertedRowID, user: user, project: p)
+            return (db.lastInsertedRowID, p)
         }
+        guard let (assignment, project) = chosen else { return nil }
+        return try pool.read { db in try Self.task(db, assignment: assignment, user: user, project: project) }
     }
 
     /// Pairs of a project (argument 2) the user (argument 1) has never been assigned and that still need

@@ -44,7 +44,7 @@ struct LabelExportCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out ?? "\(project)-export")
         let files = [("preference.jsonl", data.preference), ("kto.jsonl", data.unpaired)]
         for (name, _) in files where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
-            throw ValidationError("\(folder.appendingPathComponent(name).path) exists; choose another --out (nothing is overwritten)")
+            throw LabelError(.conflict, "\(folder.appendingPathComponent(name).path) exists; choose another --out (nothing is overwritten)")
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (name, rows) in files {

@@ -26,7 +26,7 @@ struct LabelServeCommand: AsyncParsableCommand {
         let server = LabelServer(store: store, sessionLifetime: sessionHours * 3600)
         let app = try server.application(host: host, port: port) { port in
             // One line others (tests, scripts) can wait for.
-            let line = "listening on http://\(host):\(port) (db \(database.db), journal \(journal), synchronous \(synchronous))\n"
+            let line = "listening on http://\(host):\(port) (db \(database.db), journal \(journal), synchronous \(synchronous == 2 ? "FULL" : String(synchronous)))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()
