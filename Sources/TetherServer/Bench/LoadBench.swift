@@ -52,7 +52,7 @@ public enum LoadBench {
         for c in 0..<clients { try store.addUser("annotator\(c)", role: .annotator, password: "bench-password-\(c)", cost: 4) }
 
         let ports = AsyncStream<Int>.makeStream()
-        let app = try LabelServer(store: store).application(host: "127.0.0.1", port: 0, logLevel: .error) { port in
+        let app = try LabelServer(store: store).application(host: "127.0.0.1", port: 0, logLevel: .critical) { port in
             ports.continuation.yield(port)
         }
         let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
