@@ -9,12 +9,19 @@ let package = Package(
         .library(name: "TetherLM", targets: ["TetherLM"]),
         .library(name: "TetherTokenizers", targets: ["TetherTokenizers"]),
         .library(name: "TetherAlign", targets: ["TetherAlign"]),
+        .library(name: "TetherServer", targets: ["TetherServer"]),
         .executable(name: "tether", targets: ["tether"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // YAML configs for the CLI only; the libraries stay dependency-free.
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        // The labelling web app (TetherServer and the executable) only; no library below uses them.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The only C: ISA-dispatched micro-kernels (GEMM, vector math). No flags needed:
@@ -27,10 +34,21 @@ let package = Package(
         .target(name: "TetherTokenizers"),
         // Data formats (TRL's), training loop, trainers.
         .target(name: "TetherAlign", dependencies: ["Tether", "TetherNN", "TetherLM", "TetherTokenizers"]),
+        // Human preference labelling: SQLite store, statistics, export, and the web app.
+        .target(
+            name: "TetherServer",
+            dependencies: [
+                "TetherAlign",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .executableTarget(
             name: "tether",
             dependencies: [
-                "Tether", "TetherNN", "TetherLM", "TetherTokenizers", "TetherAlign",
+                "Tether", "TetherNN", "TetherLM", "TetherTokenizers", "TetherAlign", "TetherServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]),
@@ -45,7 +63,8 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "TetherTokenizersTests", dependencies: ["TetherTokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "TetherAlignTests", dependencies: ["TetherAlign", "TetherTestSupport"]),
+        .testTarget(name: "TetherServerTests", dependencies: ["TetherServer", "TetherAlign"]),
         // Smoke tests of the command-line tool on tiny models it makes itself.
-        .testTarget(name: "TetherCLITests", dependencies: ["tether", "TetherLM", "TetherTokenizers", "TetherAlign"]),
+        .testTarget(name: "TetherCLITests", dependencies: ["tether", "TetherLM", "TetherTokenizers", "TetherAlign", "TetherServer"]),
     ]
 )

@@ -1,0 +1,95 @@
+import GRDB
+
+/// The database schema, as numbered migrations kept in code; a database opened by a newer build is migrated in place.
+///
+/// Never edit a shipped migration: add the next one. Tables:
+/// - `users`, `sessions`, `login_failures`: accounts, cookie sessions (token and CSRF secret), rate limiting.
+/// - `projects`, `items`, `candidates`, `pairs`: what is labelled. An item is one prompt with two or more
+///   candidates; a pair is two of its candidates (stored with the lower candidate id first).
+/// - `assignments`: a pair shown to one annotator, with the side each candidate was shown on.
+/// - `labels`: an annotator's answer to an assignment. Undo retracts a label (sets `retracted_at`); rows are never deleted.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: users, projects, items, pairs, assignments, labels") { db in
+            try db.execute(sql: """
+            CREATE TABLE users (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL CHECK (role IN ('admin', 'annotator')),
+                password_hash TEXT NOT NULL,
+                created_at REAL NOT NULL);
+            CREATE TABLE sessions (
+                token_hash TEXT PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users(id),
+                csrf TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                expires_at REAL NOT NULL,
+                ended_at REAL);
+            CREATE TABLE login_failures (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                key TEXT NOT NULL,
+                at REAL NOT NULL);
+            CREATE INDEX login_failures_key ON login_failures(key, at);
+            CREATE TABLE projects (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                annotators_per_pair INTEGER NOT NULL DEFAULT 3 CHECK (annotators_per_pair >= 1),
+                repeat_share REAL NOT NULL DEFAULT 0.1 CHECK (repeat_share >= 0 AND repeat_share < 1),
+                created_at REAL NOT NULL);
+            CREATE TABLE items (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                content_hash TEXT NOT NULL,
+                prompt_json TEXT NOT NULL,
+                gold INTEGER,
+                source_file TEXT NOT NULL,
+                source_line INTEGER NOT NULL,
+                created_at REAL NOT NULL,
+                UNIQUE (project_id, content_hash));
+            CREATE TABLE candidates (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                item_id INTEGER NOT NULL REFERENCES items(id),
+                position INTEGER NOT NULL,
+                completion_json TEXT NOT NULL,
+                source TEXT,
+                UNIQUE (item_id, position));
+            CREATE TABLE pairs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                item_id INTEGER NOT NULL REFERENCES items(id),
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                first_id INTEGER NOT NULL REFERENCES candidates(id),
+                second_id INTEGER NOT NULL REFERENCES candidates(id),
+                gold_winner INTEGER REFERENCES candidates(id),
+                CHECK (first_id < second_id),
+                UNIQUE (item_id, first_id, second_id));
+            CREATE INDEX pairs_project ON pairs(project_id);
+            CREATE TABLE assignments (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                pair_id INTEGER NOT NULL REFERENCES pairs(id),
+                user_id INTEGER NOT NULL REFERENCES users(id),
+                left_id INTEGER NOT NULL REFERENCES candidates(id),
+                right_id INTEGER NOT NULL REFERENCES candidates(id),
+                is_repeat INTEGER NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL,
+                UNIQUE (pair_id, user_id, is_repeat));
+            CREATE INDEX assignments_user ON assignments(user_id);
+            CREATE TABLE labels (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+                user_id INTEGER NOT NULL REFERENCES users(id),
+                pair_id INTEGER NOT NULL REFERENCES pairs(id),
+                choice TEXT NOT NULL CHECK (choice IN ('a', 'b', 'tie', 'both_bad', 'skip')),
+                winner_id INTEGER REFERENCES candidates(id),
+                strength INTEGER CHECK (strength BETWEEN 1 AND 3),
+                reason TEXT,
+                seconds REAL NOT NULL,
+                created_at REAL NOT NULL,
+                retracted_at REAL);
+            CREATE UNIQUE INDEX labels_live ON labels(assignment_id) WHERE retracted_at IS NULL;
+            CREATE INDEX labels_pair ON labels(pair_id);
+            """)
+        }
+        return m
+    }
+}
