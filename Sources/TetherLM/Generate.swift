@@ -70,7 +70,7 @@ public func generate(model: CausalLM, prompts: [[Int32]], config: SamplingConfig
 
 /// The batched decoding loop shared by ``generate(model:prompts:config:decode:progress:)``
 /// and ``generateStream(model:prompts:config:decode:progress:)``.
-struct Generation {
+struct Generation: Sendable {
     let model: CausalLM
     let prompts: [[Int32]]
     let config: SamplingConfig
@@ -99,7 +99,13 @@ struct Generation {
         let total = config.maxNewTokens
         guard n > 0 else { return [] }
         if total > 0 {
-            noGrad { loop(&samples, decode: decode, cancelled: cancelled, onToken: onToken, progress: progress) }
+            // Each weight is packed for the GEMM once per call, not once per step: the model
+            // is only read here (see WeightPackCache).
+            noGrad {
+                WeightPackCache.withCache {
+                    loop(&samples, decode: decode, cancelled: cancelled, onToken: onToken, progress: progress)
+                }
+            }
         }
         if let decode {
             for i in 0..<n where samples[i].text == nil {

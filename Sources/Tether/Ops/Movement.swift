@@ -85,6 +85,7 @@ extension Tensor {
     /// Copies `src` (broadcast to this shape) into this tensor's elements, in place.
     /// For filling fresh buffers only: it bypasses autograd.
     public func assign(_ src: Tensor) {
+        storage.markModified()
         let ps = src.data, pd = data
         Strided.forEachRow(shape: shape, strides: [src.broadcastStrides(to: shape), strides]) { off, n, st in
             let s = ps + off[0], d = pd + off[1]
