@@ -120,6 +120,24 @@ func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: B
         }
     }
 
+    /// Few rows times a matrix with contiguous rows (attention's value product while
+    /// decoding): the axpy path, with ragged column blocks, accumulate, and a column split.
+    @Test(arguments: supportedISAs)
+    func fewRowsAxpyPath(isa: tk_isa) {
+        for m in 1...5 {
+            for n in [1, 7, 8, 15, 16, 17, 33, 64, 65, 130] {
+                for k in [1, 3, 40] {
+                    for accumulate in [false, true] {
+                        checkGemm(m: m, n: n, k: k, transA: false, transB: false, accumulate: accumulate,
+                                  isa: isa, threads: 1)
+                    }
+                }
+            }
+            checkGemm(m: m, n: 1000, k: 70, transA: false, transB: false, accumulate: true,
+                      isa: isa, threads: nil, parallelFlops: 1)
+        }
+    }
+
     /// Depth past one KC block (the second block must accumulate), rows past one MC block,
     /// columns past one NC panel, and thread splits along either dimension.
     @Test(arguments: supportedISAs)

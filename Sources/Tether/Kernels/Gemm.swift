@@ -73,15 +73,24 @@ public enum Gemm {
             }
             return
         }
-        if usesDotPath(m: m, k: k, colStrideA: colStrideA, rowStrideB: rowStrideB, kernels: kernels),
-           let dot = kernels.pointee.gemm_dot {
-            // A few rows (decoding) times a matrix whose columns are contiguous (a weight,
-            // transposed): dot products straight from memory, no packing of the weights.
+        // A few rows (decoding) times a matrix whose columns are contiguous (a weight,
+        // transposed): dot products straight from memory, no packing of the weights. Or
+        // times a matrix whose rows are contiguous (cached values): rows of B scaled and
+        // summed into a block of C held in registers.
+        let fewRows: (kernel: tk_dot_fn, ldb: Int, columnStep: Int)?
+        if usesDotPath(m: m, k: k, colStrideA: colStrideA, rowStrideB: rowStrideB, kernels: kernels) {
+            fewRows = (kernels.pointee.gemm_dot!, colStrideB, colStrideB)
+        } else if m <= dotRows, colStrideA == 1, colStrideB == 1, let axpy = kernels.pointee.gemm_axpy {
+            fewRows = (axpy, rowStrideB, 1)
+        } else {
+            fewRows = nil
+        }
+        if let (kernel, ldb, columnStep) = fewRows {
             let tasks = 2 * m * n * k < parallelFlops ? 1 : min(max(1, threads), n)
             let columns = { (cols: Range<Int>) in
-                dot(Int64(m), Int64(cols.count), Int64(k), a, Int64(rowStrideA),
-                    b + cols.lowerBound * colStrideB, Int64(colStrideB), c + cols.lowerBound, Int64(ldc),
-                    accumulate ? 1 : 0)
+                kernel(Int64(m), Int64(cols.count), Int64(k), a, Int64(rowStrideA),
+                       b + cols.lowerBound * columnStep, Int64(ldb), c + cols.lowerBound, Int64(ldc),
+                       accumulate ? 1 : 0)
             }
             if tasks == 1 {
                 columns(0..<n)

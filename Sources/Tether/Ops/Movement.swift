@@ -89,7 +89,11 @@ extension Tensor {
         let ps = src.data, pd = data
         Strided.forEachRow(shape: shape, strides: [src.broadcastStrides(to: shape), strides]) { off, n, st in
             let s = ps + off[0], d = pd + off[1]
-            for j in 0..<n { d[j * st[1]] = s[j * st[0]] }
+            if st[0] == 1 && st[1] == 1 {
+                d.update(from: s, count: n)                 // rows contiguous on both sides (the KV cache)
+            } else {
+                for j in 0..<n { d[j * st[1]] = s[j * st[0]] }
+            }
         }
     }
 
