@@ -61,6 +61,9 @@ public struct GeneratedToken: Sendable, Equatable {
 ///
 /// With stop strings, each step decodes the row's whole generated tail (cost grows with
 /// its length; fine for hundreds of tokens).
+///
+/// The model is only read (each call has its own KV cache and packed weights), so tasks
+/// may share one model and generate concurrently; nothing may write to it meanwhile.
 public func generate(model: CausalLM, prompts: [[Int32]], config: SamplingConfig,
                      decode: (([Int32]) -> String)? = nil,
                      progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [GeneratedSample] {

@@ -161,7 +161,13 @@ struct GemmProblem: @unchecked Sendable {
 
     /// C (+)= A · B on up to `threads` threads.
     func run(threads: Int) {
-        let split = split(threads: threads)
+        var split = split(threads: threads)
+        if packedB != nil && split.rows == 1 && split.cols > 1 {
+            // Few rows times a packed weight: more column parts than threads cost only a
+            // repacked (small) A each, and the pool hands them out as threads free up, so a
+            // thread that another process holds up delays one part, not half the product.
+            split.cols = min((n + blocking.nr - 1) / blocking.nr, GemmProblem.partsPerThread * split.cols)
+        }
         if split.rows * split.cols == 1 {
             runTask(rows: 0..<m, cols: 0..<n)
             return
@@ -172,6 +178,9 @@ struct GemmProblem: @unchecked Sendable {
                     cols: GemmProblem.part(ci, of: split.cols, total: n, align: blocking.nr))
         }
     }
+
+    /// Column parts per thread for a product with a packed B and one row part.
+    static let partsPerThread = 4
 
     /// Part `i` of `parts` of `0..<total`, with boundaries on multiples of `align`.
     static func part(_ i: Int, of parts: Int, total: Int, align: Int) -> Range<Int> {
