@@ -79,6 +79,9 @@ struct Generation: Sendable {
     let config: SamplingConfig
     let sampler: Sampler
     let stopIds: Set<Int32>
+    /// Whether weights are packed once per call (a `WeightPackCache` scope); off only to
+    /// measure what the cache buys (`tether bench lm --compare`).
+    var packWeights = true
 
     /// Validates the config and prompts (throws ``GenerationError``).
     init(model: CausalLM, prompts: [[Int32]], config: SamplingConfig, hasDecode: Bool) throws {
@@ -105,7 +108,7 @@ struct Generation: Sendable {
             // Each weight is packed for the GEMM once per call, not once per step: the model
             // is only read here (see WeightPackCache).
             noGrad {
-                WeightPackCache.withCache {
+                WeightPackCache.$current.withValue(packWeights ? WeightPackCache() : nil) {
                     loop(&samples, decode: decode, cancelled: cancelled, onToken: onToken, progress: progress)
                 }
             }

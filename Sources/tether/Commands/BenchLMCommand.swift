@@ -19,6 +19,9 @@ struct BenchLMCommand: ParsableCommand {
     @Option(help: "What to measure, comma-separated: forward, generate, tokenizer (e.g. only generate, to profile it).")
     var parts = "forward,generate,tokenizer"
 
+    @Flag(help: "Also time generation without the packed-weight cache, interleaved with it (3 rounds, best of each), and print the ratio.")
+    var compare = false
+
     func run() throws {
         let known = ["tiny": LMBench.Size.tiny, "small": .small]
         let chosen = try sizes.split(separator: ",").map { name in
@@ -43,12 +46,26 @@ struct BenchLMCommand: ParsableCommand {
                         [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)])
             }
             for batch in [1, 8, 64] where chosenParts.contains("generate") {
-                let tps = try LMBench.generationTokensPerSecond(model, batch: batch)
-                let fraction = tps * LMBench.forwardFlopsPerToken(size.config, context: 16 + 32) / peak
+                let flops = LMBench.forwardFlopsPerToken(size.config, context: 16 + 32)
                 let key = "\(size.name)_generate_b\(batch)"
-                out.add(String(format: "%@ generate batch %2d, 64 new: %8.0f tokens/s  %5.1f%% of peak",
-                               size.name, batch, tps, fraction * 100),
-                        [(key + "_tokens_per_s", tps), (key + "_peak_fraction", fraction)])
+                guard compare else {
+                    let tps = try LMBench.generationTokensPerSecond(model, batch: batch)
+                    out.add(String(format: "%@ generate batch %2d, 64 new: %8.0f tokens/s  %5.1f%% of peak",
+                                   size.name, batch, tps, tps * flops / peak * 100),
+                            [(key + "_tokens_per_s", tps), (key + "_peak_fraction", tps * flops / peak)])
+                    continue
+                }
+                // Interleaved rounds, so load from other processes falls on both alike.
+                var (with, without) = (0.0, 0.0)
+                for _ in 0..<3 {
+                    without = max(without, try LMBench.generationTokensPerSecond(model, batch: batch, packWeights: false, reps: 1))
+                    with = max(with, try LMBench.generationTokensPerSecond(model, batch: batch, reps: 1))
+                }
+                out.add(String(format: "%@ generate batch %2d, 64 new: %8.0f tokens/s  %5.1f%% of peak; without the weight cache %8.0f  %5.1f%%  (x%.2f)",
+                               size.name, batch, with, with * flops / peak * 100, without, without * flops / peak * 100,
+                               with / without),
+                        [(key + "_tokens_per_s", with), (key + "_peak_fraction", with * flops / peak),
+                         (key + "_unpacked_tokens_per_s", without), (key + "_unpacked_peak_fraction", without * flops / peak)])
             }
         }
         if chosenParts.contains("tokenizer") { try tokenizer(into: &out) }
