@@ -106,9 +106,11 @@ struct Generation: Sendable {
         guard n > 0 else { return [] }
         if total > 0 {
             // Each weight is packed for the GEMM once per call, not once per step: the model
-            // is only read here (see WeightPackCache).
+            // is only read here (see WeightPackCache). With at most `Gemm.dotRows` prompts,
+            // decoding reads the weights unpacked, so only the prefill would use the copy.
+            let cache = packWeights && n > Gemm.dotRows ? WeightPackCache() : nil
             noGrad {
-                WeightPackCache.$current.withValue(packWeights ? WeightPackCache() : nil) {
+                WeightPackCache.$current.withValue(cache) {
                     loop(&samples, decode: decode, cancelled: cancelled, onToken: onToken, progress: progress)
                 }
             }

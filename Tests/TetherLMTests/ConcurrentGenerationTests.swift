@@ -29,6 +29,21 @@ import Testing
         }
     }
 
+    /// The packed-weight cache changes no float: generation with it equals generation
+    /// without it, bit for bit (log-probs included).
+    @Test(arguments: ["gpt2", "llama"]) func packedWeightsGiveTheSameSamples(_ name: String) throws {
+        let model = peakedModel(name)
+        let config = SamplingConfig(temperature: 1, maxNewTokens: 10, stopTokenIds: [], seed: 7)
+        var with = try Generation(model: model, prompts: Self.prompts, config: config, hasDecode: false)
+        var without = with
+        with.packWeights = true
+        without.packWeights = false
+        let a = with.run(decode: nil, cancelled: { false }, onToken: { _ in }, progress: nil)
+        let b = without.run(decode: nil, cancelled: { false }, onToken: { _ in }, progress: nil)
+        #expect(a == b)
+        #expect(a.flatMap(\.logprobs).map(\.bitPattern) == b.flatMap(\.logprobs).map(\.bitPattern))
+    }
+
     /// Scoring with a shared reward model from concurrent tasks equals scoring alone.
     @Test func scoreModelIsSharedAcrossTasks() async {
         let config = TransformerConfig.gpt2(vocabSize: 40, hiddenSize: 32, layers: 2, heads: 4, maxPositions: 64)

@@ -10,6 +10,8 @@ import Foundation
 /// The driver is BLIS-style: B is packed into NR-column slivers (a KC x NC panel), A into
 /// MR-row slivers (an MC x KC block), and the C micro-kernel of the active ISA computes
 /// MR x NR tiles from them. Large problems are split into one task per thread.
+/// Products of at most ``dotRows`` rows skip packing (`gemm_dot`, `gemm_axpy`), and a B
+/// packed beforehand (``PackedGemmB``, decoding) is used as it is.
 public enum Gemm {
     /// C (m x n, row stride ldc) = A (m x k) · B (k x n), or += when `accumulate`.
     /// `parallel: false` keeps the call on the calling thread.
@@ -161,13 +163,10 @@ struct GemmProblem: @unchecked Sendable {
 
     /// C (+)= A · B on up to `threads` threads.
     func run(threads: Int) {
-        var split = split(threads: threads)
-        if packedB != nil && split.rows == 1 && split.cols > 1 {
-            // Few rows times a packed weight: more column parts than threads cost only a
-            // repacked (small) A each, and the pool hands them out as threads free up, so a
-            // thread that another process holds up delays one part, not half the product.
-            split.cols = min((n + blocking.nr - 1) / blocking.nr, GemmProblem.partsPerThread * split.cols)
-        }
+        // One part per thread, also with a packed B: every column part packs its own copy of
+        // A, so finer parts (4 per thread were tried) leave only 2n/parts flops per packed
+        // element of A (64 at n = 256), and batch-64 decoding came out no faster.
+        let split = split(threads: threads)
         if split.rows * split.cols == 1 {
             runTask(rows: 0..<m, cols: 0..<n)
             return
@@ -178,9 +177,6 @@ struct GemmProblem: @unchecked Sendable {
                     cols: GemmProblem.part(ci, of: split.cols, total: n, align: blocking.nr))
         }
     }
-
-    /// Column parts per thread for a product with a packed B and one row part.
-    static let partsPerThread = 4
 
     /// Part `i` of `parts` of `0..<total`, with boundaries on multiples of `align`.
     static func part(_ i: Int, of parts: Int, total: Int, align: Int) -> Range<Int> {

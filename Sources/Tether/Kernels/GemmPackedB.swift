@@ -23,6 +23,9 @@ public final class PackedGemmB: @unchecked Sendable {
     let kernels: UnsafePointer<tk_kernel_table>
     /// k x paddedN packed floats (immutable after init).
     let data: UnsafeMutablePointer<Float>
+    /// Owns `data`: from the buffer cache, so packing again after a generation call (same
+    /// sizes) reuses memory instead of faulting in fresh pages.
+    private let storage: Storage
 
     /// Packs B, whose element (p, j) is at `b[p * rowStrideB + j * colStrideB]`, for the
     /// active kernels, or those of `isa`.
@@ -41,10 +44,8 @@ public final class PackedGemmB: @unchecked Sendable {
         self.n = n
         paddedN = (n + blocking.nr - 1) / blocking.nr * blocking.nr
         kcMax = blocking.kcMax(k: k)
-        var raw: UnsafeMutableRawPointer?
-        precondition(posix_memalign(&raw, 64, max(64, k * paddedN * 4)) == 0 && raw != nil,
-                     "out of memory packing a \(k) x \(n) GEMM operand")
-        data = raw!.bindMemory(to: Float.self, capacity: k * paddedN)
+        storage = Storage(count: k * paddedN)
+        data = storage.base
         // Each KC block is one packing call over all n columns (slivers of NR).
         let (kc, pn, d, nr) = (kcMax, paddedN, data, blocking.nr)
         let blocks = (k + kc - 1) / kc
@@ -59,8 +60,6 @@ public final class PackedGemmB: @unchecked Sendable {
             for blk in 0..<blocks { pack(blk) }
         }
     }
-
-    deinit { free(data) }
 
     /// Bytes held by the packed copy.
     public var byteCount: Int { k * paddedN * MemoryLayout<Float>.size }
