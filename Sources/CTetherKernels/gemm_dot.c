@@ -11,34 +11,7 @@ void tk_gemm_dot_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t
                         const float *bt, int64_t ldb, float *c, int64_t ldc, int accumulate) {
     const int64_t tail = k % 16, body = k - tail;
     const __mmask16 mask = (__mmask16)((1u << tail) - 1);
-    int64_t j = 0;
-    if (m == 1) {
-        // One row (attention scores over the cache, batch-1 decoding): four columns at a
-        // time, so four FMA chains run side by side instead of one; each column sums in
-        // the same order as below.
-        for (; j + 4 <= n; j += 4) {
-            const float *w0 = bt + j * ldb, *w1 = w0 + ldb, *w2 = w1 + ldb, *w3 = w2 + ldb;
-            __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-            for (int64_t p = 0; p < body; p += 16) {
-                const __m512 av = _mm512_loadu_ps(a + p);
-                s0 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w0 + p), s0);
-                s1 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w1 + p), s1);
-                s2 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w2 + p), s2);
-                s3 = _mm512_fmadd_ps(av, _mm512_loadu_ps(w3 + p), s3);
-            }
-            if (tail) {
-                const __m512 av = _mm512_maskz_loadu_ps(mask, a + body);
-                s0 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, w0 + body), s0);
-                s1 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, w1 + body), s1);
-                s2 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, w2 + body), s2);
-                s3 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, w3 + body), s3);
-            }
-            const float r[4] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1), _mm512_reduce_add_ps(s2),
-                                _mm512_reduce_add_ps(s3)};
-            for (int q = 0; q < 4; q++) c[j + q] = accumulate ? c[j + q] + r[q] : r[q];
-        }
-    }
-    for (; j < n; j++) {
+    for (int64_t j = 0; j < n; j++) {
         const float *w = bt + j * ldb;
         __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
         for (int64_t p = 0; p < body; p += 16) {
