@@ -95,5 +95,6 @@ const tk_kernel_table tk_table_avx2 = {
     .softmax_rows = tk_softmax_rows_avx2, .logsumexp_rows = tk_logsumexp_rows_avx2,
     .norm_rows = tk_norm_rows_avx2,
     .gemm_dot = tk_gemm_dot_avx2,
+    .gemm_axpy = tk_gemm_axpy_avx2,
 };
 #endif

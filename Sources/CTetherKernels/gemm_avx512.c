@@ -100,5 +100,6 @@ const tk_kernel_table tk_table_avx512 = {
     .softmax_rows = tk_softmax_rows_avx512, .logsumexp_rows = tk_logsumexp_rows_avx512,
     .norm_rows = tk_norm_rows_avx512,
     .gemm_dot = tk_gemm_dot_avx512,
+    .gemm_axpy = tk_gemm_axpy_avx512,
 };
 #endif

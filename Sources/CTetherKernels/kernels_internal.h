@@ -20,6 +20,10 @@ void tk_gemm_dot_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t
                         const float *bt, int64_t ldb, float *c, int64_t ldc, int accumulate);
 void tk_gemm_dot_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                       const float *bt, int64_t ldb, float *c, int64_t ldc, int accumulate);
+void tk_gemm_axpy_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                         const float *b, int64_t ldb, float *c, int64_t ldc, int accumulate);
+void tk_gemm_axpy_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, float *c, int64_t ldc, int accumulate);
 #endif
 extern const tk_kernel_table tk_table_generic;
 #if defined(__x86_64__)

@@ -12,6 +12,15 @@ public final class Storage: @unchecked Sendable {
     public let count: Int
     /// Memory this storage does not own (a memory-mapped file); kept alive with it.
     private let owner: AnyObject?
+    private let versionCounter = Atomic<Int>(0)
+
+    /// Counts in-place writes announced with ``markModified()``: caches derived from the
+    /// contents (``WeightPackCache``) compare it to know they are stale.
+    public var version: Int { versionCounter.load(ordering: .acquiring) }
+
+    /// Announces that the contents were (or are about to be) overwritten in place. Every
+    /// writer of existing tensors (optimizers, state dict loads, ``Tensor/assign(_:)``) calls it.
+    public func markModified() { versionCounter.add(1, ordering: .releasing) }
 
     /// Uninitialised storage of `count` elements.
     public init(count: Int) {

@@ -77,6 +77,7 @@ public enum Checkpoint {
         let stored = try plan.map { try source.tensor($0.key) }  // read all before changing any
         for ((parameter, name, _), tensor) in zip(plan, stored) {
             let value = isConv1D(name, family: family) ? tensor.transpose() : tensor
+            parameter.storage.markModified()
             noGrad { Strided.copy(value.detach(), into: parameter.data) }
         }
         return source.names.filter { key in

@@ -61,6 +61,9 @@ public struct GeneratedToken: Sendable, Equatable {
 ///
 /// With stop strings, each step decodes the row's whole generated tail (cost grows with
 /// its length; fine for hundreds of tokens).
+///
+/// The model is only read (each call has its own KV cache and packed weights), so tasks
+/// may share one model and generate concurrently; nothing may write to it meanwhile.
 public func generate(model: CausalLM, prompts: [[Int32]], config: SamplingConfig,
                      decode: (([Int32]) -> String)? = nil,
                      progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [GeneratedSample] {
@@ -70,12 +73,15 @@ public func generate(model: CausalLM, prompts: [[Int32]], config: SamplingConfig
 
 /// The batched decoding loop shared by ``generate(model:prompts:config:decode:progress:)``
 /// and ``generateStream(model:prompts:config:decode:progress:)``.
-struct Generation {
+struct Generation: Sendable {
     let model: CausalLM
     let prompts: [[Int32]]
     let config: SamplingConfig
     let sampler: Sampler
     let stopIds: Set<Int32>
+    /// Whether weights are packed once per call (a `WeightPackCache` scope); off only to
+    /// measure what the cache buys (`tether bench lm --compare`).
+    var packWeights = true
 
     /// Validates the config and prompts (throws ``GenerationError``).
     init(model: CausalLM, prompts: [[Int32]], config: SamplingConfig, hasDecode: Bool) throws {
@@ -99,7 +105,15 @@ struct Generation {
         let total = config.maxNewTokens
         guard n > 0 else { return [] }
         if total > 0 {
-            noGrad { loop(&samples, decode: decode, cancelled: cancelled, onToken: onToken, progress: progress) }
+            // Each weight is packed for the GEMM once per call, not once per step: the model
+            // is only read here (see WeightPackCache). With at most `Gemm.dotRows` prompts,
+            // decoding reads the weights unpacked, so only the prefill would use the copy.
+            let cache = packWeights && n > Gemm.dotRows ? WeightPackCache() : nil
+            noGrad {
+                WeightPackCache.$current.withValue(cache) {
+                    loop(&samples, decode: decode, cancelled: cancelled, onToken: onToken, progress: progress)
+                }
+            }
         }
         if let decode {
             for i in 0..<n where samples[i].text == nil {

@@ -82,6 +82,8 @@ extension CausalLM {
         try applyLoRA(config, seed: seed)
         for (path, linear) in loraLayers() {
             let lora = linear.lora!
+            lora.a.weight.storage.markModified()
+            lora.b.weight.storage.markModified()
             noGrad {
                 Strided.copy(values[LoRAAdapterFile.keyPrefix + path + ".lora_A.weight"]!, into: lora.a.weight.data)
                 Strided.copy(values[LoRAAdapterFile.keyPrefix + path + ".lora_B.weight"]!, into: lora.b.weight.data)

@@ -97,6 +97,7 @@ extension Module {
         for (parameter, source) in assignments
             where !(source.storage === parameter.storage && source.offset == parameter.offset
                     && source.strides == parameter.strides) {
+            parameter.storage.markModified()
             Strided.copy(source, into: parameter.data)
         }
         return (missing, unexpected)

@@ -19,7 +19,7 @@ func pseudoRandom(_ count: Int, seed: UInt32) -> [Float] {
 /// One GEMM checked against a Double reference: A and B stored with padded leading
 /// dimensions (transposed when asked), C with padding columns that must stay untouched.
 func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: Bool,
-               isa: tk_isa, threads: Int?, parallelFlops: Int = Gemm.parallelFlops,
+               isa: tk_isa, threads: Int?, parallelFlops: Int = Gemm.parallelFlops, packB: Bool = false,
                sourceLocation: SourceLocation = #_sourceLocation) {
     let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5
     let a = pseudoRandom((transA ? k : m) * lda + 1, seed: UInt32(m * 31 + k))
@@ -31,10 +31,17 @@ func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: B
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-                Gemm.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, rowStrideA: rsA, colStrideA: csA,
-                           b: pb.baseAddress!, rowStrideB: rsB, colStrideB: csB,
-                           c: pc.baseAddress!, ldc: ldc, accumulate: accumulate, isa: isa, threads: threads,
-                           parallelFlops: parallelFlops)
+                if packB {
+                    let packed = PackedGemmB(k: k, n: n, b: pb.baseAddress!, rowStrideB: rsB, colStrideB: csB, isa: isa)
+                    Gemm.sgemm(m: m, a: pa.baseAddress!, rowStrideA: rsA, colStrideA: csA, packedB: packed,
+                               c: pc.baseAddress!, ldc: ldc, accumulate: accumulate, threads: threads,
+                               parallelFlops: parallelFlops)
+                } else {
+                    Gemm.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, rowStrideA: rsA, colStrideA: csA,
+                               b: pb.baseAddress!, rowStrideB: rsB, colStrideB: csB,
+                               c: pc.baseAddress!, ldc: ldc, accumulate: accumulate, isa: isa, threads: threads,
+                               parallelFlops: parallelFlops)
+                }
             }
         }
     }
@@ -58,7 +65,7 @@ func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: B
             if !(abs(Double(got) - ref) <= tolerance) { failures += 1 }
         }
     }
-    #expect(failures == 0, "\(failures) wrong elements: isa \(String(cString: tk_isa_name(isa))) m \(m) n \(n) k \(k) transA \(transA) transB \(transB) accumulate \(accumulate) threads \(threads ?? -1)",
+    #expect(failures == 0, "\(failures) wrong elements: packB \(packB) isa \(String(cString: tk_isa_name(isa))) m \(m) n \(n) k \(k) transA \(transA) transB \(transB) accumulate \(accumulate) threads \(threads ?? -1)",
             sourceLocation: sourceLocation)
 }
 
@@ -109,6 +116,24 @@ func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: B
                 }
             }
             checkGemm(m: m, n: 2050, k: 300, transA: false, transB: true, accumulate: true,
+                      isa: isa, threads: nil, parallelFlops: 1)
+        }
+    }
+
+    /// Few rows times a matrix with contiguous rows (attention's value product while
+    /// decoding): the axpy path, with ragged column blocks, accumulate, and a column split.
+    @Test(arguments: supportedISAs)
+    func fewRowsAxpyPath(isa: tk_isa) {
+        for m in 1...5 {
+            for n in [1, 7, 8, 15, 16, 17, 33, 64, 65, 130] {
+                for k in [1, 3, 40] {
+                    for accumulate in [false, true] {
+                        checkGemm(m: m, n: n, k: k, transA: false, transB: false, accumulate: accumulate,
+                                  isa: isa, threads: 1)
+                    }
+                }
+            }
+            checkGemm(m: m, n: 1000, k: 70, transA: false, transB: false, accumulate: true,
                       isa: isa, threads: nil, parallelFlops: 1)
         }
     }
@@ -177,7 +202,7 @@ func checkGemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, accumulate: B
             defer { z.deallocate() }
             let problem = GemmProblem(m: m, n: n, k: 8, a: z, rowStrideA: 0, colStrideA: 0, b: z,
                                       rowStrideB: 0, colStrideB: 0, c: z, ldc: n, accumulate: false,
-                                      blocking: blocking, ukernel: t.ukernel!)
+                                      blocking: blocking, ukernel: t.ukernel!, packedB: nil)
             let split = problem.split(threads: threads)
             #expect(split.rows * split.cols <= threads)
             #expect(split.rows <= (m + blocking.mr - 1) / blocking.mr)

@@ -92,6 +92,10 @@ typedef struct {
     tk_rows_fn softmax_rows, logsumexp_rows;
     tk_norm_fn norm_rows;
     tk_dot_fn gemm_dot;  ///< null where the packed GEMM is used for every shape
+    /// C[i, :] (+)= Σ_p A[i, p] · B[p, :] for m ≤ 4 rows over a row-major B (row stride
+    /// `ldb`, the dot kernel's `bt`/`ldb` slot): few rows times a matrix with contiguous
+    /// rows (attention's value product while decoding), no packing. Null: tiled GEMM.
+    tk_dot_fn gemm_axpy;
 } tk_kernel_table;
 
 /// The active kernel table (never null).

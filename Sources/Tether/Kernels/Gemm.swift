@@ -10,6 +10,8 @@ import Foundation
 /// The driver is BLIS-style: B is packed into NR-column slivers (a KC x NC panel), A into
 /// MR-row slivers (an MC x KC block), and the C micro-kernel of the active ISA computes
 /// MR x NR tiles from them. Large problems are split into one task per thread.
+/// Products of at most ``dotRows`` rows skip packing (`gemm_dot`, `gemm_axpy`), and a B
+/// packed beforehand (``PackedGemmB``, decoding) is used as it is.
 public enum Gemm {
     /// C (m x n, row stride ldc) = A (m x k) · B (k x n), or += when `accumulate`.
     /// `parallel: false` keeps the call on the calling thread.
@@ -48,6 +50,16 @@ public enum Gemm {
     /// (0.07 MFLOP), break even near 48^3 and win 1.3-1.5x from 64^3 (0.5 MFLOP) up.
     public static let parallelFlops = 1 << 19
 
+    /// Most rows a product may have to run as dot products over unpacked B (see `gemm_dot.c`).
+    public static let dotRows = 4
+
+    /// Whether a product of these sizes and strides runs as dot products straight over B
+    /// (few rows of A, rows of A and columns of B contiguous), not through packed panels.
+    public static func usesDotPath(m: Int, k: Int, colStrideA: Int, rowStrideB: Int,
+                                   kernels: UnsafePointer<tk_kernel_table> = tk_kernels()) -> Bool {
+        m <= dotRows && colStrideA == 1 && rowStrideB == 1 && k >= 16 && kernels.pointee.gemm_dot != nil
+    }
+
     private static func run(m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, rowStrideA: Int, colStrideA: Int,
                             b: UnsafePointer<Float>, rowStrideB: Int, colStrideB: Int,
@@ -63,14 +75,24 @@ public enum Gemm {
             }
             return
         }
-        if m <= 4, colStrideA == 1, rowStrideB == 1, k >= 16, let dot = kernels.pointee.gemm_dot {
-            // A few rows (decoding) times a matrix whose columns are contiguous (a weight,
-            // transposed): dot products straight from memory, no packing of the weights.
+        // A few rows (decoding) times a matrix whose columns are contiguous (a weight,
+        // transposed): dot products straight from memory, no packing of the weights. Or
+        // times a matrix whose rows are contiguous (cached values): rows of B scaled and
+        // summed into a block of C held in registers.
+        let fewRows: (kernel: tk_dot_fn, ldb: Int, columnStep: Int)?
+        if usesDotPath(m: m, k: k, colStrideA: colStrideA, rowStrideB: rowStrideB, kernels: kernels) {
+            fewRows = (kernels.pointee.gemm_dot!, colStrideB, colStrideB)
+        } else if m <= dotRows, colStrideA == 1, colStrideB == 1, let axpy = kernels.pointee.gemm_axpy {
+            fewRows = (axpy, rowStrideB, 1)
+        } else {
+            fewRows = nil
+        }
+        if let (kernel, ldb, columnStep) = fewRows {
             let tasks = 2 * m * n * k < parallelFlops ? 1 : min(max(1, threads), n)
             let columns = { (cols: Range<Int>) in
-                dot(Int64(m), Int64(cols.count), Int64(k), a, Int64(rowStrideA),
-                    b + cols.lowerBound * colStrideB, Int64(colStrideB), c + cols.lowerBound, Int64(ldc),
-                    accumulate ? 1 : 0)
+                kernel(Int64(m), Int64(cols.count), Int64(k), a, Int64(rowStrideA),
+                       b + cols.lowerBound * columnStep, Int64(ldb), c + cols.lowerBound, Int64(ldc),
+                       accumulate ? 1 : 0)
             }
             if tasks == 1 {
                 columns(0..<n)
@@ -83,19 +105,8 @@ public enum Gemm {
             m: m, n: n, k: k, a: a, rowStrideA: rowStrideA, colStrideA: colStrideA,
             b: b, rowStrideB: rowStrideB, colStrideB: colStrideB, c: c, ldc: ldc,
             accumulate: accumulate, blocking: GemmBlocking(kernels.pointee),
-            ukernel: kernels.pointee.ukernel!)
-        let flops = 2 * m * n * k
-        let useThreads = flops < parallelFlops ? 1 : max(1, threads)
-        let split = problem.split(threads: useThreads)
-        if split.rows * split.cols == 1 {
-            problem.runTask(rows: 0..<m, cols: 0..<n)
-            return
-        }
-        ThreadPool.shared.parallelFor(split.rows * split.cols) { t in
-            let ri = t / split.cols, ci = t % split.cols
-            problem.runTask(rows: GemmProblem.part(ri, of: split.rows, total: m, align: problem.blocking.mr),
-                            cols: GemmProblem.part(ci, of: split.cols, total: n, align: problem.blocking.nr))
-        }
+            ukernel: kernels.pointee.ukernel!, packedB: nil)
+        problem.run(threads: 2 * m * n * k < parallelFlops ? 1 : max(1, threads))
     }
 }
 
@@ -124,6 +135,13 @@ struct GemmBlocking {
         nc = max(nr, (GemmBlocking.overrides.nc ?? 768) / nr * nr)
     }
 
+    /// Depth of the KC blocks of a product of depth k: k cut into ceil(k / kc) equal blocks
+    /// (the last may be shorter).
+    func kcMax(k: Int) -> Int {
+        let kSteps = (k + kc - 1) / kc
+        return (k + kSteps - 1) / kSteps
+    }
+
     private static let overrides: (kc: Int?, mc: Int?, nc: Int?) = {
         let env = ProcessInfo.processInfo.environment
         return (env["TETHER_GEMM_KC"].flatMap { Int($0) }, env["TETHER_GEMM_MC"].flatMap { Int($0) },
@@ -140,6 +158,25 @@ struct GemmProblem: @unchecked Sendable {
     let accumulate: Bool
     let blocking: GemmBlocking
     let ukernel: tk_ukernel_fn
+    /// B already packed (then `b` and its strides are unused), or nil to pack it per task.
+    let packedB: PackedGemmB?
+
+    /// C (+)= A · B on up to `threads` threads.
+    func run(threads: Int) {
+        // One part per thread, also with a packed B: every column part packs its own copy of
+        // A, so finer parts (4 per thread were tried) leave only 2n/parts flops per packed
+        // element of A (64 at n = 256), and batch-64 decoding came out no faster.
+        let split = split(threads: threads)
+        if split.rows * split.cols == 1 {
+            runTask(rows: 0..<m, cols: 0..<n)
+            return
+        }
+        ThreadPool.shared.parallelFor(split.rows * split.cols) { t in
+            let ri = t / split.cols, ci = t % split.cols
+            runTask(rows: GemmProblem.part(ri, of: split.rows, total: m, align: blocking.mr),
+                    cols: GemmProblem.part(ci, of: split.cols, total: n, align: blocking.nr))
+        }
+    }
 
     /// Part `i` of `parts` of `0..<total`, with boundaries on multiples of `align`.
     static func part(_ i: Int, of parts: Int, total: Int, align: Int) -> Range<Int> {
@@ -149,7 +186,8 @@ struct GemmProblem: @unchecked Sendable {
     }
 
     /// How to cut C into `threads` rectangles: the factorisation that packs the least.
-    /// A is packed once per column part and B once per row part.
+    /// A is packed once per column part and B once per row part (or, packed beforehand,
+    /// streamed from memory once per row part: the same traffic).
     func split(threads: Int) -> (rows: Int, cols: Int) {
         if threads <= 1 { return (1, 1) }
         let rowBlocks = (m + blocking.mr - 1) / blocking.mr
@@ -171,21 +209,27 @@ struct GemmProblem: @unchecked Sendable {
     func runTask(rows: Range<Int>, cols: Range<Int>) {
         if rows.isEmpty || cols.isEmpty { return }
         let mr = blocking.mr, nr = blocking.nr
-        let kSteps = (k + blocking.kc - 1) / blocking.kc
-        let kcMax = (k + kSteps - 1) / kSteps
+        let kcMax = blocking.kcMax(k: k)
         let mSteps = (rows.count + blocking.mc - 1) / blocking.mc
         let mcMax = ((rows.count + mSteps - 1) / mSteps + mr - 1) / mr * mr
         let ncMax = min(blocking.nc, (cols.count + nr - 1) / nr * nr)
-        GemmScratch.with(a: mcMax * kcMax, b: kcMax * ncMax) { scratch in
-            let pa = scratch.a, pb = scratch.b
+        if let packedB { precondition(packedB.kcMax == kcMax && packedB.n == n, "GemmProblem: B packed for another shape") }
+        GemmScratch.with(a: mcMax * kcMax, b: packedB == nil ? kcMax * ncMax : 0) { scratch in
+            let pa = scratch.a
             var jc = cols.lowerBound
             while jc < cols.upperBound {
                 let nc = min(ncMax, cols.upperBound - jc)
                 var pc = 0
                 while pc < k {
                     let kc = min(kcMax, k - pc)
-                    GemmPack.pack(b + pc * rowStrideB + jc * colStrideB, laneStride: colStrideB,
-                                  depthStride: rowStrideB, lanes: nc, depth: kc, width: nr, into: pb)
+                    let pb: UnsafeMutablePointer<Float>
+                    if let packedB {
+                        pb = packedB.panel(pc: pc, kc: kc, jc: jc)            // jc is a multiple of NR
+                    } else {
+                        pb = scratch.b
+                        GemmPack.pack(b + pc * rowStrideB + jc * colStrideB, laneStride: colStrideB,
+                                      depthStride: rowStrideB, lanes: nc, depth: kc, width: nr, into: pb)
+                    }
                     let accumulateNow: Int32 = accumulate || pc > 0 ? 1 : 0
                     var ic = rows.lowerBound
                     while ic < rows.upperBound {

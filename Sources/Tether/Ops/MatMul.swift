@@ -67,7 +67,15 @@ extension Tensor {
             let pb = bias.contiguousData().data, po = out.data
             for r in 0..<rows { (po + r * outF).update(from: pb, count: outF) }
         }
-        gemm2D(x2, weight.transpose(), into: out.reshape([rows, outF]), accumulate: bias != nil)
+        let wt = weight.transpose()                                   // (in, out), a view
+        if let cache = WeightPackCache.current, rows > 0, inF > 0, outF > 0,
+           !Gemm.usesDotPath(m: rows, k: inF, colStrideA: x2.strides[1], rowStrideB: wt.strides[0]) {
+            // Decoding inside a cache scope: the weight is packed once, not every step.
+            Gemm.sgemm(m: rows, a: x2.data, rowStrideA: x2.strides[0], colStrideA: x2.strides[1],
+                       packedB: cache.packed(wt), c: out.data, ldc: outF, accumulate: bias != nil)
+        } else {
+            gemm2D(x2, wt, into: out.reshape([rows, outF]), accumulate: bias != nil)
+        }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return record(out, op: "linear", inputs: inputs) { g, _ in
             let g2 = g.reshape([rows, outF])

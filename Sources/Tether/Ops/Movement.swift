@@ -85,10 +85,15 @@ extension Tensor {
     /// Copies `src` (broadcast to this shape) into this tensor's elements, in place.
     /// For filling fresh buffers only: it bypasses autograd.
     public func assign(_ src: Tensor) {
+        storage.markModified()
         let ps = src.data, pd = data
         Strided.forEachRow(shape: shape, strides: [src.broadcastStrides(to: shape), strides]) { off, n, st in
             let s = ps + off[0], d = pd + off[1]
-            for j in 0..<n { d[j * st[1]] = s[j * st[0]] }
+            if st[0] == 1 && st[1] == 1 {
+                d.update(from: s, count: n)                 // rows contiguous on both sides (the KV cache)
+            } else {
+                for j in 0..<n { d[j * st[1]] = s[j * st[0]] }
+            }
         }
     }
 

@@ -42,16 +42,18 @@ public enum LMBench {
 
     /// Generated tokens/s when sampling `newTokens` tokens for `batch` prompts of
     /// `promptLength` tokens (prefill included), with no stop token so every row runs full length.
+    /// `packWeights: false` turns off the packed-weight cache (to measure what it buys).
     public static func generationTokensPerSecond(_ model: CausalLM, batch: Int, promptLength: Int = 16,
-                                                 newTokens: Int = 64) throws -> Double {
+                                                 newTokens: Int = 64, packWeights: Bool = true,
+                                                 reps: Int = 2) throws -> Double {
         let prompts = ids(batch: batch, length: promptLength, vocab: model.config.vocabSize, seed: 1)
         let rows = (0..<batch).map { Array(prompts.values[($0 * promptLength)..<(($0 + 1) * promptLength)]) }
         let config = SamplingConfig(temperature: 1, maxNewTokens: newTokens, stopTokenIds: [], seed: 0)
-        var failure: Error?
-        let seconds = KernelBench.bestTime(reps: 2, minSeconds: 0.5) {
-            do { _ = try generate(model: model, prompts: rows, config: config) } catch { failure = error }
+        var generation = try Generation(model: model, prompts: rows, config: config, hasDecode: false)
+        generation.packWeights = packWeights
+        let seconds = KernelBench.bestTime(reps: reps, minSeconds: 0.5) {
+            _ = generation.run(decode: nil, cancelled: { false }, onToken: { _ in }, progress: nil)
         }
-        if let failure { throw failure }
         return Double(batch * newTokens) / seconds
     }
 

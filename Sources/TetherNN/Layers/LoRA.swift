@@ -99,6 +99,7 @@ extension Linear {
     private func addInPlace(_ delta: Tensor, sign: Float) {
         precondition(weight.isContiguous && delta.shape == weight.shape,
                      "Linear: cannot merge a \(delta.shape) delta into weight \(weight.shape)")
+        weight.storage.markModified()
         let w = weight.data
         let d = delta.data
         for i in 0..<weight.count { w[i] += sign * d[i] }

@@ -72,6 +72,7 @@ public final class AdamW: Optimizer {
             let stepSize = Float(lr / biasCorrection1)
             let invRootBC2 = Float(1 / biasCorrection2.squareRoot())
             let b1 = beta1, b2 = beta2, eps = eps
+            slot.tensor.storage.markModified()
             let pp = slot.tensor.data, pm = m[i].data, pv = v[i].data, pg = g.data
             let n = slot.tensor.count
             forEachChunk(n) { range in

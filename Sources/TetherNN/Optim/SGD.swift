@@ -58,6 +58,7 @@ public final class SGD: Optimizer {
             let first = slot.step == 0
             slot.step += 1
             let wd = slot.weightDecay
+            slot.tensor.storage.markModified()
             let pp = slot.tensor.data, pg = g.data
             if mu == 0 {
                 forEachChunk(slot.tensor.count) { range in
