@@ -29,8 +29,14 @@ struct TokenizerCommand: ParsableCommand {
         @Option(parsing: .upToNextOption, help: "Special tokens, given the first ids.")
         var specialTokens: [String] = ["<|endoftext|>"]
 
+        @Option(help: "How text is split before merging: gpt2, llama3 (digits in groups of up to 3) or qwen2 (one token per digit, best for arithmetic).")
+        var preTokenizer: SplitPattern = .gpt2
+
         @Option(help: "Folder to write tokenizer.json into.")
         var out = "tokenizer"
+
+        /// The pre-tokenizer of each split pattern.
+        static let preTokenizers: [SplitPattern: PreTokenizer] = [.gpt2: .gpt2, .llama3: .llama3, .qwen2: .qwen2]
 
         func validate() throws {
             if files.isEmpty { throw ValidationError("--files: give at least one file") }
@@ -51,7 +57,8 @@ struct TokenizerCommand: ParsableCommand {
             }
             var texts: [String] = []
             for file in files { texts += try Self.texts(in: URL(fileURLWithPath: file)) }
-            let tokenizer = BPETrainer(vocabSize: vocabSize, minFrequency: minFrequency, specialTokens: specialTokens).train(texts: texts)
+            let tokenizer = BPETrainer(vocabSize: vocabSize, minFrequency: minFrequency, specialTokens: specialTokens,
+                                       preTokenizer: Self.preTokenizers[preTokenizer]!).train(texts: texts)
             try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
             try tokenizer.save(tokenizerJSON: dest)
             return dest
@@ -85,3 +92,5 @@ struct TokenizerCommand: ParsableCommand {
         }
     }
 }
+
+extension SplitPattern: ExpressibleByArgument {}
