@@ -3,10 +3,11 @@
 # held-out prompts labeled by gold with noise 0 and bias 0). Prints eval_accuracy; RUN/metrics.json keeps it.
 #
 #   Scripts/reward_gold_world.sh [OUT]          (default OUT: runs/rm-gold; it must not exist)
+#   env: PROMPTS (2000), PRETRAIN_STEPS (600), PRETRAIN_LENGTH (64: the base's positions), REWARD_STEPS (400)
 #
 # Steps: the world; arithmetic facts for pretraining whose held-out problems are exactly the world's (same tasks,
 # seeds and --test, so no held-out problem is trained on); a one-token-per-digit tokenizer; a tiny GPT-2 base (d 128, 2 layers)
-# pretrained on the facts; the reward model (and a K=3 ensemble) trained on preference.jsonl.
+# pretrained on the facts; the reward model trained on preference.jsonl (README: the K=3 ensemble on the same base).
 set -eu
 OUT=${1:-runs/rm-gold}
 TETHER=${TETHER:-.build/release/tether}
@@ -23,7 +24,7 @@ $TETHER tokenizer train --files "$OUT/facts.jsonl" "$OUT/world/sft.jsonl" --voca
     --out "$OUT/tokenizer"
 $TETHER pretrain --tokenizer "$OUT/tokenizer" --data "$OUT/facts.jsonl" --model-config tiny \
     --max-steps ${PRETRAIN_STEPS:-600} --per-device-train-batch-size 64 --learning-rate 3e-3 --warmup-steps 30 \
-    --lr-scheduler-type cosine --max-length 128 --save-steps 100000 --output-dir "$OUT" --run-name base
+    --lr-scheduler-type cosine --max-length ${PRETRAIN_LENGTH:-64} --save-steps 100000 --output-dir "$OUT" --run-name base
 BASE=$(ls -d "$OUT"/base/checkpoint-* | tail -1)
 
 $TETHER reward train --model "$BASE" --data "$OUT/world/preference.jsonl" \
