@@ -8,5 +8,6 @@ struct TetherCommand: AsyncParsableCommand {
         abstract: "Align language models on a CPU, in Swift.",
         subcommands: [QuickstartCommand.self, DataCommand.self, TokenizerCommand.self, PretrainCommand.self, SFTCommand.self,
                       RewardCommand.self, PRMCommand.self, DPOCommand.self, KTOCommand.self, ORPOCommand.self,
-                      EvalCommand.self, GenerateCommand.self, TokenizeCommand.self, LabelCommand.self, BenchCommand.self])
+                      EvalCommand.self, ExperimentCommand.self, GenerateCommand.self, TokenizeCommand.self, LabelCommand.self,
+                      BenchCommand.self])
 }

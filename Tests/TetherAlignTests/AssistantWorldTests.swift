@@ -51,6 +51,29 @@ import TetherAlign
         }
     }
 
+    @Test func goldEvalPairsUseOnlyHeldOutPromptsAndGoldsOwnLabels() throws {
+        // A noisy, biased training labeler must not leak into the held-out gold pairs.
+        let data = try AssistantData(config: config(prompts: 400), labeler: PreferenceLabeler(noise: 0.5, bias: 2, margin: true))
+        let trainTexts = Set(data.world.train.map(\.text)), evalTexts = Set(data.world.eval.map(\.text))
+        #expect(data.preferenceEval.count > 2 * data.world.eval.count)
+        #expect(Set(data.preferenceEval.map(\.prompt.kind)) == Set(AssistantPromptKind.allCases))
+        let gold = GoldReward()
+        for p in data.preferenceEval {
+            #expect(!trainTexts.contains(p.prompt.text) && evalTexts.contains(p.prompt.text), "\(p.prompt.text)")
+            #expect(!p.flipped && p.margin == nil)
+            #expect(gold.score(p.prompt, response: p.chosen.text).total > gold.score(p.prompt, response: p.rejected.text).total)
+        }
+        // The file holds the same pairs, and none of its prompts is a training prompt.
+        let dir = tempDir()
+        let url = try data.write(into: dir).first { $0.lastPathComponent == "preference_eval.jsonl" }!
+        let loaded = try DatasetLoader.load(PreferenceExample.self, from: url).examples
+        #expect(loaded.count == data.preferenceEval.count)
+        for e in loaded {
+            guard case .text(let prompt)? = e.prompt else { Issue.record("no text prompt"); continue }
+            #expect(!trainTexts.contains(prompt), "\(prompt)")
+        }
+    }
+
     @Test func sftMixesGoodAndBadResponses() throws {
         let data = try AssistantData(config: config())
         let gold = GoldReward()
@@ -66,7 +89,7 @@ import TetherAlign
         let dir = tempDir()
         let urls = try data.write(into: dir)
         #expect(urls.map(\.lastPathComponent) == ["sft.jsonl", "preference.jsonl", "kto.jsonl", "stepwise.jsonl",
-                                                  "eval_prompts.jsonl"])
+                                                  "eval_prompts.jsonl", "preference_eval.jsonl"])
         let sft = try DatasetLoader.load(PromptCompletionExample.self, from: urls[0])
         #expect(sft.examples.count == 200 && sft.examples[0].prompt == .text(data.sft[0].prompt.text))
         let pairs = try DatasetLoader.load(PreferenceExample.self, from: urls[1])
@@ -79,7 +102,8 @@ import TetherAlign
         let eval = try DatasetLoader.load(PromptOnlyExample.self, from: urls[4])
         #expect(eval.examples.count == data.world.eval.count)
         // Type detection from the keys alone agrees.
-        let expected: [DatasetType] = [.promptCompletion, .preference, .unpairedPreference, .stepwiseSupervision, .promptOnly]
+        let expected: [DatasetType] = [.promptCompletion, .preference, .unpairedPreference, .stepwiseSupervision, .promptOnly,
+                                       .preference]
         for (u, t) in zip(urls, expected) { #expect(try DatasetLoader.load(u).report.datasetType == t) }
         #expect(try AssistantPrompt.load(urls[4]) == data.world.eval)
         // Never overwritten.

@@ -53,6 +53,11 @@ import TetherAlign
         let lines = try RewardCommand.ScoreCommand.parse(["--model", members[0], "--model", members[1], "--data", data,
                                                           "--aggregate", "mean-std", "--lambda", "0.5"]).outputLines()
         #expect(lines.count == 13 && lines.last!.contains("\"accuracy\"") && lines[0].contains("chosen_members"))
+        // A record longer than the GPT-2 model's 32 positions keeps its start instead of stopping the program.
+        let long = dir.appendingPathComponent("long.jsonl")
+        try "{\"prompt\": \"What is 1 + 3?\", \"chosen\": \"\(String(repeating: " 4", count: 60))\", \"rejected\": \" 5\"}\n"
+            .write(to: long, atomically: true, encoding: .utf8)
+        #expect(try RewardCommand.ScoreCommand.parse(["--model", members[0], "--data", long.path]).outputLines().count == 2)
 
         // A single reward model resumes from its checkpoint and ends as an uninterrupted run.
         let single = base + common(dir, "rm1") + ["--save-steps", "1"]

@@ -58,7 +58,7 @@ import TetherTokenizers
         #expect(result.records.count == 5 && result.perTask["add_1x1"]?.total == 5)
     }
 
-    @Test func dataMakeAssistantWritesTheFiveFiles() throws {
+    @Test func dataMakeAssistantWritesTheSixFiles() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tether-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let args = ["assistant", "--out", dir.path, "--prompts", "40", "--test", "5", "--noise", "0.1", "--bias", "1",
@@ -70,6 +70,7 @@ import TetherTokenizers
         #expect(try lines("sft.jsonl").count == 40 && lines("kto.jsonl").count == 40 && lines("stepwise.jsonl").count == 7)
         #expect(try lines("preference.jsonl").allSatisfy { $0.contains("\"margin\":") })
         #expect(try lines("eval_prompts.jsonl").filter { $0.contains("\"arithmetic\"") }.count == 10)
+        #expect(try !lines("preference_eval.jsonl").isEmpty && lines("preference_eval.jsonl").allSatisfy { !$0.contains("\"margin\":") })
         #expect(throws: (any Error).self) { try DataCommand.MakeCommand.parse(args).run() }  // never overwrites
         #expect(throws: (any Error).self) { try DataCommand.MakeCommand.parse(["assistant", "--noise", "2"]).run() }
     }

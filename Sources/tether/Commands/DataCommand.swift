@@ -24,8 +24,10 @@ struct DataCommand: ParsableCommand {
             abstract: "Make a synthetic data set (test or eval prompts never appear in training).",
             discussion: """
                 arithmetic: train.jsonl and test.jsonl.
-                assistant: the gold world, sft.jsonl, preference.jsonl, kto.jsonl, stepwise.jsonl and \
-                eval_prompts.jsonl; gold scores any response (correctness, refusal decision, length).
+                assistant: the gold world, sft.jsonl, preference.jsonl, kto.jsonl, stepwise.jsonl, \
+                eval_prompts.jsonl and preference_eval.jsonl (pairs on the held-out prompts labeled by gold, noise 0 \
+                and bias 0, for a reward model's held-out accuracy); gold scores any response (correctness, refusal \
+                decision, length).
                 """)
 
         @Argument(help: "The data set to make.")

@@ -130,7 +130,7 @@ struct RewardCommand: ParsableCommand {
         @Option(help: "λ of mean-std (default: 1).")
         var lambda: Float = 1
 
-        @Option(help: "Longest sequence scored, in tokens; longer ones keep their start (default: 1024).")
+        @Option(help: "Longest sequence scored, in tokens (at most a GPT-2 model's positions); longer ones keep their start (default: 1024).")
         var maxLength = 1024
 
         func validate() throws {
@@ -149,8 +149,10 @@ struct RewardCommand: ParsableCommand {
             func line(_ fields: [String: Any]) throws -> String {
                 String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self)
             }
+            // A GPT-2 member cannot read past its learned positions: keep the start, as training did.
+            let limit = ensemble.members.map { PreferencePairs.lengthLimit(maxLength, model: $0.config) }.min()!
             func score(_ seqs: [[Int32]]) -> (aggregate: [Float], members: [[Float]]) {
-                let m = ensemble.memberScores(seqs.map { Array($0.prefix(maxLength)) }, padId: tok.pad)
+                let m = ensemble.memberScores(seqs.map { Array($0.prefix(limit)) }, padId: tok.pad)
                 return (ensemble.aggregation.aggregate(m), m)
             }
             var lines: [String] = []

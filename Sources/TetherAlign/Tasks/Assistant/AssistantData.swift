@@ -9,11 +9,15 @@ import Tether
 /// - `kto.jsonl`: prompt + completion + label (thumbs up or down), same labeler.
 /// - `stepwise.jsonl`: prompt + completions + labels, multi-step arithmetic (`StepwiseLabeler`).
 /// - `eval_prompts.jsonl`: prompt (+ `answer` for arithmetic), the held-out prompts, none of which is in training.
+/// - `preference_eval.jsonl`: prompt + chosen + rejected on the held-out prompts, labeled by gold itself (noise 0,
+///   bias 0, whatever the training labeler): what a reward model's held-out accuracy is measured against.
 ///
 /// The same config and labelers give byte-identical files.
 public struct AssistantData: Sendable {
     /// Candidate responses drawn per prompt for a preference pair.
     public static let candidatesPerPair = 4
+    /// Gold-labeled pairs drawn per held-out prompt for `preference_eval.jsonl` (each from fresh candidates).
+    public static let evalPairsPerPrompt = 4
 
     /// The world the prompts come from.
     public var world: AssistantWorld
@@ -25,6 +29,9 @@ public struct AssistantData: Sendable {
     public var kto: [LabeledCompletion]
     /// Multi-step arithmetic solutions with step labels.
     public var stepwise: [StepwiseSolution]
+    /// Pairs on the held-out prompts labeled by gold (noise 0, bias 0): `evalPairsPerPrompt` per prompt, fewer
+    /// where candidates tie.
+    public var preferenceEval: [LabeledPair]
 
     /// Makes every set from `config`; `stepwiseCount` multi-step solutions (default: a quarter of the prompts).
     public init(config: AssistantWorldConfig, labeler: PreferenceLabeler = PreferenceLabeler(),
@@ -34,12 +41,20 @@ public struct AssistantData: Sendable {
         world = try AssistantWorld(config)
         let root = RandomGenerator(seed: config.seed).fork(10)
         var sftRNG = root.fork(1), pairRNG = root.fork(2), ktoRNG = root.fork(3), stepRNG = root.fork(4)
+        var evalPairRNG = root.fork(5)
         sft = world.train.map { ($0, CandidateSampler.sample($0, rng: &sftRNG)) }
         preference = world.train.compactMap { p in
             let candidates = CandidateSampler.sample(p, count: Self.candidatesPerPair, rng: &pairRNG)
             return labeler.pair(p, candidates: candidates, rng: &pairRNG)
         }
         kto = world.train.map { labeler.thumb($0, CandidateSampler.sample($0, rng: &ktoRNG), rng: &ktoRNG) }
+        let goldLabeler = PreferenceLabeler(noise: 0, bias: 0, margin: false, gold: labeler.gold)
+        preferenceEval = world.eval.flatMap { p in
+            (0..<Self.evalPairsPerPrompt).compactMap { _ in
+                let candidates = CandidateSampler.sample(p, count: Self.candidatesPerPair, rng: &evalPairRNG)
+                return goldLabeler.pair(p, candidates: candidates, rng: &evalPairRNG)
+            }
+        }
         var avoid = Set<String>()
         for p in world.eval where p.kind == .arithmetic {
             for (a, op, b) in Self.expressions(p.text) {
@@ -85,6 +100,14 @@ public struct AssistantData: Sendable {
         }.joined()
     }
 
+    /// `preference_eval.jsonl`: gold-labeled pairs on held-out prompts (no margin column).
+    public var preferenceEvalJSONL: String {
+        preferenceEval.map { p in
+            "{\"prompt\":\(Self.q(p.prompt.text)),\"chosen\":\(Self.q(p.chosen.text)),\"rejected\":\(Self.q(p.rejected.text))"
+                + ",\"kind\":\(Self.q(p.prompt.kind.rawValue))}\n"
+        }.joined()
+    }
+
     /// `kto.jsonl`.
     public var ktoJSONL: String {
         kto.map { "{\"prompt\":\(Self.q($0.prompt.text)),\"completion\":\(Self.q($0.completion.text)),\"label\":\($0.label),\"kind\":\(Self.q($0.prompt.kind.rawValue))}\n" }.joined()
@@ -109,10 +132,11 @@ public struct AssistantData: Sendable {
     /// The files' names and contents, in the order they are written.
     public var files: [(name: String, contents: String)] {
         [("sft.jsonl", sftJSONL), ("preference.jsonl", preferenceJSONL), ("kto.jsonl", ktoJSONL),
-         ("stepwise.jsonl", stepwiseJSONL), ("eval_prompts.jsonl", evalJSONL)]
+         ("stepwise.jsonl", stepwiseJSONL), ("eval_prompts.jsonl", evalJSONL),
+         ("preference_eval.jsonl", preferenceEvalJSONL)]
     }
 
-    /// Writes the five files into `folder` (created if needed) and returns their URLs; throws, writing nothing,
+    /// Writes the six files into `folder` (created if needed) and returns their URLs; throws, writing nothing,
     /// if any of them already exists.
     @discardableResult
     public func write(into folder: URL) throws(DatasetError) -> [URL] {

@@ -18,8 +18,8 @@ public struct StepwiseSolution: Sendable, Hashable {
 
 /// Makes multi-step addition and subtraction problems with worked solutions, some with one injected wrong step.
 ///
-/// Operands have two digits and problems 3 or 4 of them, computed left to right. A wrong step's result is off by
-/// 1 to 9; the steps after it compute correctly from the wrong value, so only the injected step is an error and
+/// Operands are drawn from `operands` (two digits unless set) and problems have 3 or 4 of them, computed left to
+/// right. A wrong step's result is off by 1 to 9; the steps after it compute correctly from the wrong value, so only the injected step is an error and
 /// the final answer is wrong.
 public struct StepwiseLabeler: Sendable, Hashable {
     /// Share of solutions with an injected wrong step (the rest are fully correct).
@@ -27,11 +27,14 @@ public struct StepwiseLabeler: Sendable, Hashable {
     /// Probability that the rater misplaces the first wrong step: the first false label moves to a uniformly
     /// chosen other step, or away entirely ("all correct"), keeping labels true-then-false.
     public var noise: Double
+    /// The range every operand is drawn from, uniformly (10...99: two digits).
+    public var operands: ClosedRange<Int>
 
     /// A labeler.
-    public init(errorFraction: Double = 0.5, noise: Double = 0) {
+    public init(errorFraction: Double = 0.5, noise: Double = 0, operands: ClosedRange<Int> = 10...99) {
         self.errorFraction = errorFraction
         self.noise = noise
+        self.operands = operands
     }
 
     /// Throws naming the field if a probability is out of range.
@@ -40,6 +43,9 @@ public struct StepwiseLabeler: Sendable, Hashable {
             throw DatasetError(field: "error_fraction", "expected a probability in 0...1, got \(errorFraction)")
         }
         guard (0...1).contains(noise) else { throw DatasetError(field: "noise", "expected a probability in 0...1, got \(noise)") }
+        guard operands.lowerBound >= 0 else {
+            throw DatasetError(field: "operands", "expected non-negative operands, got \(operands.lowerBound)...\(operands.upperBound)")
+        }
     }
 
     /// `count` distinct problems whose text contains none of `avoid` (the held-out "a op b" expressions).
@@ -60,11 +66,12 @@ public struct StepwiseLabeler: Sendable, Hashable {
     /// One problem and its solution, with a wrong step injected with probability `errorFraction`.
     public func solution(rng: inout RandomGenerator) -> StepwiseSolution {
         let n = 3 + rng.nextInt(below: 2)
-        var operands = [10 + rng.nextInt(below: 90)]
+        func draw() -> Int { self.operands.lowerBound + rng.nextInt(below: self.operands.count) }
+        var operands = [draw()]
         var ops: [ArithmeticOperation] = []
         var exact = operands[0]
         for _ in 1..<n {
-            let b = 10 + rng.nextInt(below: 90)
+            let b = draw()
             // Subtract only when the running value stays non-negative, so every step reads naturally.
             let op: ArithmeticOperation = exact >= b && rng.nextInt(below: 2) == 0 ? .subtraction : .addition
             ops.append(op)
