@@ -32,7 +32,7 @@ import Testing
 
     @Test func tableHasEveryMethodAndItsJSONTheIssuesKeys() throws {
         let (table, folder) = try Self.run(Self.tinyConfig())
-        #expect(table.methods.map(\.name) == ["dpo", "ipo", "kto", "orpo", "simpo"])
+        #expect(table.methods.map(\.name) == ["dpo", "ipo", "kto", "kto_pairs", "orpo", "simpo"])
         #expect(table.split == "validation" && table.prompts == 4 && table.samplesPerPrompt == 1)
         // The SFT policy against itself: every comparison a tie, no KL.
         #expect(table.reference.goldWinRate == 0.5 && table.reference.kl == 0)
@@ -41,14 +41,14 @@ import Testing
             #expect(r.goldReward.isFinite && r.kl.isFinite && r.meanLength > 0 && r.trainSeconds > 0)
         }
         let lines = table.markdown.split(separator: "\n")
-        #expect(lines.count == 2 + 6 && lines[0].hasPrefix("| policy | gold win rate vs SFT |"))
-        #expect(lines[2].hasPrefix("| SFT (reference) | 50.0% |") && lines[3].hasPrefix("| DPO |"))
+        #expect(lines.count == 2 + 7 && lines[0].hasPrefix("| policy | gold win rate vs SFT |"))
+        #expect(lines[2].hasPrefix("| SFT (reference) | 50.0% |") && lines[3].hasPrefix("| DPO (sigmoid) |"))
         // The file on disk is the table's JSON, with the issue's keys per method.
         let data = try Data(contentsOf: folder.appendingPathComponent("preference_methods.json"))
         #expect(String(decoding: data, as: UTF8.self) == table.json)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let methods = try #require(object["methods"] as? [String: [String: Double]])
-        #expect(Set(methods.keys) == ["dpo", "ipo", "kto", "orpo", "simpo"])
+        #expect(Set(methods.keys) == ["dpo", "ipo", "kto", "kto_pairs", "orpo", "simpo"])
         for (_, m) in methods {
             #expect(Set(m.keys) == ["gold_win_rate", "gold_reward", "kl", "mean_length", "refusal_rate",
                                     "over_refusal_rate", "train_seconds"])
@@ -64,7 +64,7 @@ import Testing
 
     @Test func sameSeedSameTable() throws {
         var config = Self.tinyConfig(seed: 3)
-        config.methods = [config.methods[0], config.methods[3]]      // DPO (a reference) and ORPO (none)
+        config.methods = [config.methods[0], config.methods[3], config.methods[4]]  // DPO, KTO from pairs, ORPO (no reference)
         let (a, _) = try Self.run(config)
         let (b, _) = try Self.run(config)
         func figures(_ t: PreferenceMethodsTable) -> [[Double]] {

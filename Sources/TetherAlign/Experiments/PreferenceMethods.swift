@@ -144,15 +144,18 @@ public final class PreferenceMethods {
                                          train: pairs, padId: padId)
             trainer.loop.progress = progress
             _ = try runLoop(trainer.loop, stage: m.method.rawValue)
-        case .kto:
+        case .kto, .ktoPairs:
             var c = KTOConfig(training: training)
             c.beta = m.beta
+            // From pairs: every chosen, then every rejected, so that each example's mismatched partner for the KL
+            // reference point (the next example's completion) answers another prompt.
+            let data = m.method == .kto ? thumbs : pairs.map { KTOTokens.unpaired($0)[0] } + pairs.map { KTOTokens.unpaired($0)[1] }
             // Balance the thumbs as the KTO paper advises: w_d·n_d = w_u·n_u.
-            let up = thumbs.filter(\.desirable).count, down = thumbs.count - up
+            let up = data.filter(\.desirable).count, down = data.count - up
             if up > 0 && down > 0 { c.undesirableWeight = Float(up) / Float(down) }
-            let trainer = try KTOTrainer(config: c, model: policy, reference: try frozen(), train: thumbs, padId: padId)
+            let trainer = try KTOTrainer(config: c, model: policy, reference: try frozen(), train: data, padId: padId)
             trainer.loop.progress = progress
-            _ = try runLoop(trainer.loop, stage: "kto")
+            _ = try runLoop(trainer.loop, stage: m.method.rawValue)
         case .orpo:
             var c = ORPOConfig(training: training)
             c.beta = m.beta

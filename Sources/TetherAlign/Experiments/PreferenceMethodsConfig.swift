@@ -8,10 +8,25 @@ public enum PreferenceMethod: String, Codable, Sendable, CaseIterable {
     case ipo
     /// KTO on thumbs-up / thumbs-down completions (`kto.jsonl`), with the batch KL reference point.
     case kto
+    /// KTO on the preference pairs split into a thumbs-up (chosen) and a thumbs-down (rejected), as TRL converts
+    /// paired data: the same loss, but the labels now say which of two responses is better, length included.
+    case ktoPairs = "kto_pairs"
     /// ORPO: NLL on the chosen response plus λ times the odds-ratio term; no reference.
     case orpo
     /// SimPO: length-normalised log-probs with a target margin γ; no reference.
     case simpo
+
+    /// The method's name in tables.
+    public var label: String {
+        switch self {
+        case .dpo: return "DPO (sigmoid)"
+        case .ipo: return "IPO"
+        case .kto: return "KTO (thumbs)"
+        case .ktoPairs: return "KTO (pairs as thumbs)"
+        case .orpo: return "ORPO"
+        case .simpo: return "SimPO"
+        }
+    }
 }
 
 /// One method's training settings in the experiment: AdamW with warm-up and cosine decay on full weights.
@@ -76,13 +91,19 @@ public struct PreferenceMethodsConfig: Codable, Sendable, Equatable {
     /// Longest preference sequence (prompt + completion) in tokens.
     public var preferenceMaxLength = 128
     /// The methods, trained in this order, each from the SFT weights.
-    public var methods: [PreferenceMethodSettings] = [
-        PreferenceMethodSettings(.dpo, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 0.1),
-        PreferenceMethodSettings(.ipo, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 0.5),
-        PreferenceMethodSettings(.kto, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 0.1),
-        PreferenceMethodSettings(.orpo, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 1.0),
-        PreferenceMethodSettings(.simpo, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 2.0, simpoGamma: 1.0),
-    ]
+    public var methods: [PreferenceMethodSettings] = PreferenceMethod.allCases.map(PreferenceMethodsConfig.settings)
+
+    /// A method's default settings: 250 steps of 16 (two epochs of the pairs) at learning rate 2e-4; β 0.1 for DPO
+    /// and KTO (TRL's), 0.5 for IPO (a target log-ratio margin of 1 nat per token), λ 1 for ORPO, β 2 and γ 1 for SimPO
+    /// (the SimPO paper's range).
+    public static func settings(_ method: PreferenceMethod) -> PreferenceMethodSettings {
+        switch method {
+        case .dpo, .kto, .ktoPairs: return PreferenceMethodSettings(method, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 0.1)
+        case .ipo: return PreferenceMethodSettings(method, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 0.5)
+        case .orpo: return PreferenceMethodSettings(method, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 1.0)
+        case .simpo: return PreferenceMethodSettings(method, steps: 250, batchSize: 16, learningRate: 2e-4, beta: 2.0, simpoGamma: 1.0)
+        }
+    }
     /// Responses sampled per evaluation prompt (temperature 1, no filter: the policy itself, for the KL estimate).
     public var samplesPerPrompt = 4
     /// Most tokens per sampled response.

@@ -3,7 +3,7 @@ import Tether
 
 /// One policy's row of the preference-methods table: gold's figures against the SFT policy.
 public struct PreferenceMethodRow: Sendable, Equatable {
-    /// The method's name (`dpo`, `ipo`, `kto`, `orpo`, `simpo`), or `sft` for the reference itself.
+    /// The method's name (a ``PreferenceMethod`` raw value: `dpo`, `ipo`, `kto`, `kto_pairs`, `orpo`, `simpo`), or `sft` for the reference itself.
     public var name: String
     /// Share of gold comparisons won against the SFT policy's sample for the same row (ties count half).
     public var goldWinRate: Double
@@ -57,16 +57,16 @@ public struct PreferenceMethodsTable: Sendable, Equatable {
         var lines = ["| policy | gold win rate vs SFT | gold reward | KL (nats/response) | mean length (tokens) | refusal | over-refusal |",
                      "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in [reference] + methods {
-            lines.append("| \(r.name == "sft" ? "SFT (reference)" : r.name.uppercased()) | \(pct(r.goldWinRate)) | "
+            lines.append("| \(r.name == "sft" ? "SFT (reference)" : PreferenceMethod(rawValue: r.name)?.label ?? r.name) | \(pct(r.goldWinRate)) | "
                          + String(format: "%.3f", r.goldReward) + " | " + String(format: "%.2f", r.kl) + " | "
                          + String(format: "%.1f", r.meanLength) + " | \(pct(r.refusalRate)) | \(pct(r.overRefusalRate)) |")
         }
         return lines.joined(separator: "\n")
     }
 
-    /// The table as one JSON object (sorted keys): `methods.NAME.{gold_win_rate, gold_reward, kl, mean_length,
+    /// The table as one JSON object: `methods.NAME.{gold_win_rate, gold_reward, kl, mean_length,
     /// refusal_rate, over_refusal_rate, train_seconds}`, the same for `reference`, and `split`, `prompts`,
-    /// `samples_per_prompt`, `seed`, `target_win_rate`.
+    /// `samples_per_prompt`, `seed`, `target_win_rate` (keys sorted, methods in the config's order).
     public var json: String {
         func n(_ x: Double) -> String { AssistantData.number(x) }
         func object(_ r: PreferenceMethodRow) -> String {

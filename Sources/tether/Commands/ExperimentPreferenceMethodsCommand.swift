@@ -24,7 +24,7 @@ struct ExperimentPreferenceMethodsCommand: ParsableCommand {
     @Option(help: "Seed of the world, tokenizer, initialisation, data order and sampling (default: 0).")
     var seed: UInt64 = 0
 
-    @Option(help: "Methods to train, comma-separated, from dpo, ipo, kto, orpo, simpo (default: all five).")
+    @Option(help: "Methods to train, comma-separated, from dpo, ipo, kto, kto_pairs, orpo, simpo (default: \(PreferenceMethodsConfig().methods.map(\.method.rawValue).joined(separator: ","))).")
     var methods: String?
 
     @Option(help: "Measure on this many training prompts held out from every training set instead of the test prompts: the split to tune on (default: off).")
@@ -56,10 +56,10 @@ struct ExperimentPreferenceMethodsCommand: ParsableCommand {
         if let methods {
             let names = methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             config.methods = try names.map { name in
-                guard let m = PreferenceMethod(rawValue: name), let s = config.methods.first(where: { $0.method == m }) else {
-                    throw ValidationError("--methods: expected names from dpo, ipo, kto, orpo, simpo, got \(name)")
+                guard let m = PreferenceMethod(rawValue: name) else {
+                    throw ValidationError("--methods: expected names from dpo, ipo, kto, kto_pairs, orpo, simpo, got \(name)")
                 }
-                return s
+                return config.methods.first { $0.method == m } ?? PreferenceMethodsConfig.settings(m)
             }
         }
         if let steps { for i in config.methods.indices { config.methods[i].steps = steps } }
@@ -67,7 +67,7 @@ struct ExperimentPreferenceMethodsCommand: ParsableCommand {
             for v in values {
                 let parts = v.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let method = PreferenceMethod(rawValue: parts[0]), let x = Float(parts[1]), x > 0 else {
-                    throw ValidationError("\(flag): expected METHOD=POSITIVE_NUMBER with METHOD one of dpo, ipo, kto, orpo, simpo, got \(v)")
+                    throw ValidationError("\(flag): expected METHOD=POSITIVE_NUMBER with METHOD one of dpo, ipo, kto, kto_pairs, orpo, simpo, got \(v)")
                 }
                 for i in config.methods.indices where config.methods[i].method == method { config.methods[i][keyPath: path] = x }
             }
