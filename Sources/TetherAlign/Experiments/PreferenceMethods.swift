@@ -8,7 +8,7 @@ import TetherTokenizers
 ///
 /// Stages: make the world's data (seeded), train a BPE tokenizer (qwen2 pre-tokenizer), pretrain a tiny GPT-2 on the
 /// SFT texts, SFT it on `sft.jsonl` (the data's mix of good and bad responses), then per method copy the SFT weights,
-/// train on `preference.jsonl` (KTO: `kto.jsonl`) and sample the held-out prompts at temperature 1 with the same
+/// train on `preference.jsonl` (KTO: `kto.jsonl`; `kto_pairs`: the pairs split into thumbs) and sample the held-out prompts at temperature 1 with the same
 /// seed as the SFT reference (``AssistantPolicyEvaluation``). ORPO starts from the SFT policy like the others,
 /// not from the base its recipe usually starts from. Everything goes into one new folder: `data/`, `tokenizer/`,
 /// the run folders, `config.json`, `preference_methods.json` (the table) and `table.md`.
