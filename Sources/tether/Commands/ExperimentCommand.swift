@@ -7,7 +7,7 @@ struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Run an end-to-end experiment (data, training, evaluation) and report its table.",
-        subcommands: [PRMvsORMCommand.self])
+        subcommands: [PRMvsORMCommand.self, ExperimentPreferenceMethodsCommand.self])
 
     /// `tether experiment prm-vs-orm`.
     struct PRMvsORMCommand: ParsableCommand {
