@@ -63,11 +63,7 @@ public final class PRMvsORMExperiment {
     @discardableResult
     public func run() throws -> PRMvsORMResult {
         try config.validate()
-        guard !FileManager.default.fileExists(atPath: folder.path) else { throw TrainingError.runExists(path: folder.path) }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: folder.appendingPathComponent("config.json"))
+        try ExperimentFolder.create(folder, config: config)
         var seconds: [String: Double] = [:]
 
         var clock = Date()
@@ -212,12 +208,7 @@ public final class PRMvsORMExperiment {
 
     /// A stage's training config, writing its run folder inside `folder`, seeded by the experiment's seed.
     func stageConfig(_ c: TrainingConfig, name: String) -> TrainingConfig {
-        var c = c
-        c.outputDir = folder.path
-        c.runName = name
-        c.seed = config.seed
-        c.dataSeed = config.seed
-        return c
+        ExperimentFolder.stage(c, in: folder, name: name, seed: config.seed)
     }
 
     /// Solutions as TRL stepwise records (prompt + completions + labels), the prompt as the policy sees it.

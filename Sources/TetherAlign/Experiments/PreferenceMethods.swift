@@ -33,11 +33,7 @@ public final class PreferenceMethods {
     @discardableResult
     public func run() throws -> PreferenceMethodsTable {
         try config.validate()
-        guard !FileManager.default.fileExists(atPath: folder.path) else { throw TrainingError.runExists(path: folder.path) }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(config).write(to: folder.appendingPathComponent("config.json"))
+        try ExperimentFolder.create(folder, config: config)
         let stages = 4 + config.methods.count
         func stage(_ i: Int, _ text: String) { progress.message("[\(i)/\(stages)] \(text)") }
 
@@ -167,12 +163,7 @@ public final class PreferenceMethods {
 
     /// A stage's training config writing its run folder inside `folder`, seeded by the experiment's seed.
     func stageConfig(_ c: TrainingConfig, name: String) -> TrainingConfig {
-        var c = c
-        c.outputDir = folder.path
-        c.runName = name
-        c.seed = config.seed
-        c.dataSeed = config.seed
-        return c
+        ExperimentFolder.stage(c, in: folder, name: name, seed: config.seed)
     }
 
     /// Runs a loop to its end; throws if it was interrupted.

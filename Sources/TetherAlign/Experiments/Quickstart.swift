@@ -25,10 +25,7 @@ public final class Quickstart {
     /// Runs every stage and writes `summary.json` and `report.md`; throws, writing nothing, if `folder` exists.
     @discardableResult
     public func run() throws -> QuickstartSummary {
-        guard !FileManager.default.fileExists(atPath: folder.path) else {
-            throw TrainingError.runExists(path: folder.path)
-        }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try ExperimentFolder.create(folder, config: nil as QuickstartConfig?)  // the config goes into summary.json
         var summary = QuickstartSummary(config: config)
 
         // 1. Data: problems with a held-out test set; pretraining states the training facts in words.
@@ -102,12 +99,7 @@ public final class Quickstart {
 
     /// A stage's training config, writing its run folder inside `folder` and seeded by the quickstart's seed.
     func stageConfig(_ c: TrainingConfig, name: String) -> TrainingConfig {
-        var c = c
-        c.outputDir = folder.path
-        c.runName = name
-        c.seed = config.seed
-        c.dataSeed = config.seed
-        return c
+        ExperimentFolder.stage(c, in: folder, name: name, seed: config.seed)
     }
 
     /// Runs a training stage and records its wall time and tokens/s; copies the tokenizer into its checkpoint.
