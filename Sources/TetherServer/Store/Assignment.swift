@@ -72,7 +72,8 @@ extension LabelStore {
     /// else a fresh pair fewer than K others have labelled and they have never seen. Nil when their queue is empty.
     ///
     /// One write transaction, so concurrent annotators never exceed K per pair, and the UNIQUE (pair, user, repeat)
-    /// constraint makes a second showing of a pair to the same person impossible.
+    /// constraint makes a second showing of a pair to the same person impossible. Fresh pairs are found through the
+    /// per-pair fill counts (`PairFill`), not by counting every pair's assignments.
     public func nextPair(user: User, project name: String) throws -> PairTask? {
         // Choose (and record) the assignment in the write transaction; read its content and counts after it,
         // so other annotators' writes do not wait for them.
@@ -107,8 +108,7 @@ extension LabelStore {
                     """, arguments: [user.id, p.id, user.id]).map { ($0, true) }
             }
             if pick == nil {
-                pick = try Int64.fetchOne(db, sql: Self.freshPairsSQL + " ORDER BY filled DESC, RANDOM() LIMIT 1",
-                                          arguments: [user.id, p.id, p.annotatorsPerPair]).map { ($0, false) }
+                pick = try PairFill.freshPair(db, user: user.id, project: p).map { ($0, false) }
             }
             guard let (pair, isRepeat) = pick else { return nil }
             let row = try Row.fetchOne(db, sql: "SELECT first_id, second_id FROM pairs WHERE id = ?", arguments: [pair])!
@@ -117,26 +117,13 @@ extension LabelStore {
             try db.execute(sql: """
                 INSERT INTO assignments (pair_id, user_id, left_id, right_id, is_repeat, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [pair, user.id, swap ? second : first, swap ? first : second, isRepeat, Self.now()])
-            return (db.lastInsertedRowID, p)
+            let id = db.lastInsertedRowID
+            if !isRepeat { try PairFill.adjust(db, pair: pair, by: 1) }
+            return (id, p)
         }
         guard let (assignment, project) = chosen else { return nil }
         return try pool.read { db in try Self.task(db, assignment: assignment, user: user, project: project) }
     }
-
-    /// Pairs of a project (argument 2) the user (argument 1) has never been assigned and that still need
-    /// annotators: gold pairs always do; others until K (argument 3) non-skipped assignments exist.
-    /// Selects `id` and `filled` (the non-skipped assignments so far).
-    static let freshPairsSQL = """
-        SELECT id, filled FROM (
-            SELECT p.id, p.gold_winner,
-                (SELECT COUNT(*) FROM assignments a WHERE a.pair_id = p.id AND a.is_repeat = 0
-                   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.assignment_id = a.id AND l.retracted_at IS NULL AND l.choice = 'skip')
-                ) AS filled
-            FROM pairs p
-            WHERE p.project_id = ?2
-              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.pair_id = p.id AND a.user_id = ?1))
-        WHERE gold_winner IS NOT NULL OR filled < ?3
-        """
 
     static func task(_ db: Database, assignment: Int64, user: User, project p: Project) throws -> PairTask {
         guard let row = try Row.fetchOne(db, sql: """
@@ -151,8 +138,7 @@ extension LabelStore {
             SELECT COUNT(*) FROM labels l JOIN pairs p ON p.id = l.pair_id
             WHERE l.user_id = ? AND p.project_id = ? AND l.retracted_at IS NULL
             """, arguments: [user.id, p.id]) ?? 0
-        let fresh = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(freshPairsSQL))",
-                                     arguments: [user.id, p.id, p.annotatorsPerPair]) ?? 0
+        let fresh = try PairFill.remaining(db, user: user.id, project: p)
         let decoder = JSONDecoder()
         func value(_ s: String) throws -> JSONValue { try decoder.decode(JSONValue.self, from: Data(s.utf8)) }
         return PairTask(assignment: assignment, project: p.name, prompt: try value(row["prompt_json"]),
@@ -188,7 +174,9 @@ extension LabelStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [input.assignment, user.id, a["pair_id"] as Int64, input.choice.rawValue, winner,
                                  input.strength?.rawValue, reason?.isEmpty == false ? reason : nil, max(0, now - created), now])
-            return db.lastInsertedRowID
+            let id = db.lastInsertedRowID
+            if input.choice == .skip && !(a["is_repeat"] as Bool) { try PairFill.adjust(db, pair: a["pair_id"], by: -1) }
+            return id
         }
     }
 
@@ -199,10 +187,13 @@ extension LabelStore {
         try pool.write { db in
             guard let p = try Self.project(db, name: name) else { throw LabelError(.notFound, "no project \"\(name)\"") }
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT l.id, l.assignment_id FROM labels l JOIN pairs p ON p.id = l.pair_id
+                SELECT l.id, l.assignment_id, l.pair_id, l.choice, a.is_repeat FROM labels l JOIN pairs p ON p.id = l.pair_id
+                JOIN assignments a ON a.id = l.assignment_id
                 WHERE l.user_id = ? AND p.project_id = ? AND l.retracted_at IS NULL ORDER BY l.id DESC LIMIT 1
                 """, arguments: [user.id, p.id]) else { return nil }
             try db.execute(sql: "UPDATE labels SET retracted_at = ? WHERE id = ?", arguments: [Self.now(), row["id"] as Int64])
+            // A retracted skip takes its seat back: the reopened assignment is this annotator's again.
+            if (row["choice"] as String) == Choice.skip.rawValue && !(row["is_repeat"] as Bool) { try PairFill.adjust(db, pair: row["pair_id"], by: 1) }
             return row["assignment_id"]
         }
     }

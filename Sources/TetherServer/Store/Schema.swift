@@ -8,10 +8,18 @@ import GRDB
 ///   candidates; a pair is two of its candidates (stored with the lower candidate id first).
 /// - `assignments`: a pair shown to one annotator, with the side each candidate was shown on.
 /// - `labels`: an annotator's answer to an assignment. Undo retracts a label (sets `retracted_at`); rows are never deleted.
+///
+/// v2 adds `pairs.filled` (see `PairFill`), indexed with the project so the next-pair query need not scan every pair,
+/// and indexes the expiry times that `purgeExpired` deletes by.
 enum Schema {
+    /// The first migration's identifier (tests build a v1 database with it).
+    static let v1 = "v1: users, projects, items, pairs, assignments, labels"
+    /// The second migration's identifier.
+    static let v2 = "v2: per-pair fill counts, expiry indexes"
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
-        m.registerMigration("v1: users, projects, items, pairs, assignments, labels") { db in
+        m.registerMigration(v1) { db in
             try db.execute(sql: """
             CREATE TABLE users (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -88,6 +96,20 @@ enum Schema {
                 retracted_at REAL);
             CREATE UNIQUE INDEX labels_live ON labels(assignment_id) WHERE retracted_at IS NULL;
             CREATE INDEX labels_pair ON labels(pair_id);
+            """)
+        }
+        m.registerMigration(v2) { db in
+            // filled: the pair's original (non-repeat) assignments, less those answered by a live skip.
+            try db.execute(sql: """
+            ALTER TABLE pairs ADD COLUMN filled INTEGER NOT NULL DEFAULT 0;
+            UPDATE pairs SET filled = (
+                SELECT COUNT(*) FROM assignments a WHERE a.pair_id = pairs.id AND a.is_repeat = 0
+                  AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.assignment_id = a.id AND l.retracted_at IS NULL AND l.choice = 'skip'));
+            CREATE INDEX pairs_fill ON pairs(project_id, filled, id);
+            CREATE INDEX pairs_gold_fill ON pairs(project_id, filled) WHERE gold_winner IS NOT NULL;
+            UPDATE sessions SET expires_at = MIN(expires_at, ended_at) WHERE ended_at IS NOT NULL;
+            CREATE INDEX sessions_expiry ON sessions(expires_at);
+            CREATE INDEX login_failures_at ON login_failures(at);
             """)
         }
         return m
