@@ -88,7 +88,9 @@ extension LabelStore {
         let hash: String = row?["password_hash"] ?? Self.unknownUserHash
         guard Bcrypt.verify(password, hash: hash), let row else {
             try pool.write { db in
-                for k in keys { try db.execute(sql: "INSERT INTO login_failures (key, at) VALUES (?, ?)", arguments: [k, Self.now()]) }
+                let now = Self.now()
+                for k in keys { try db.execute(sql: "INSERT INTO login_failures (key, at) VALUES (?, ?)", arguments: [k, now]) }
+                _ = try Self.purgeExpired(db, now: now)
             }
             throw LabelError(.unauthenticated, "wrong name or password")
         }
@@ -98,6 +100,7 @@ extension LabelStore {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [Self.sha256(token), session.user.id, csrf, now, session.expiresAt])
+            _ = try Self.purgeExpired(db, now: now)
         }
         return (session, token)
     }
@@ -113,11 +116,12 @@ extension LabelStore {
         }
     }
 
-    /// Ends a session (logout); the row stays, marked ended.
+    /// Ends a session (logout): marks it ended and expires it now, so the next `purgeExpired` deletes it.
     public func logout(token: String) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
-                           arguments: [Self.now(), Self.sha256(token)])
+            let now = Self.now()
+            try db.execute(sql: "UPDATE sessions SET ended_at = ?, expires_at = MIN(expires_at, ?) WHERE token_hash = ? AND ended_at IS NULL",
+                           arguments: [now, now, Self.sha256(token)])
         }
     }
 

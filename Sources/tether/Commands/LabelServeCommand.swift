@@ -23,6 +23,7 @@ struct LabelServeCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try LabelStore(path: database.db)
         let (journal, synchronous) = try store.durability()
+        try store.purgeExpired()  // old sessions and failed logins; every login purges again
         let server = LabelServer(store: store, sessionLifetime: sessionHours * 3600)
         let app = try server.application(host: host, port: port) { port in
             // One line others (tests, scripts) can wait for.
