@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// Looks up the session cookie, and turns `LabelError`s thrown below into their 4xx with a JSON message.
+/// Looks up the session cookie and puts the live session (if any) in the request context.
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = LabelContext
     /// The session cookie's name.
@@ -16,29 +16,7 @@ struct SessionMiddleware: RouterMiddleware {
             context.session = try await blocking { try store.session(token: token) }
             context.token = token
         }
-        do {
-            return try await next(request, context)
-        } catch let e as LabelError {
-            if e.kind == .unauthenticated && !request.uri.path.hasPrefix("/api/") && request.method == .get {
-                return Response.redirect(to: "/login")
-            }
-            throw HTTPError(e.kind.status, message: e.message)
-        } catch let e as DecodingError {
-            throw HTTPError(.badRequest, message: Self.describe(e))
-        }
-    }
-
-    /// A decoding error as "field X: problem".
-    static func describe(_ e: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
-        switch e {
-        case .keyNotFound(let key, let c): return "field \"\(path(c.codingPath + [key]))\": missing"
-        case .typeMismatch(let t, let c): return "field \"\(path(c.codingPath))\": expected \(t)"
-        case .valueNotFound(let t, let c): return "field \"\(path(c.codingPath))\": expected \(t), got null"
-        case .dataCorrupted(let c):
-            return c.codingPath.isEmpty ? "body: not valid JSON" : "field \"\(path(c.codingPath))\": \(c.debugDescription)"
-        @unknown default: return "body: cannot be decoded"
-        }
+        return try await next(request, context)
     }
 }
 

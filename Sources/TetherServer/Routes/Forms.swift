@@ -11,7 +11,7 @@ enum Forms {
             throw LabelError(.invalid, "body: not UTF-8")
         }
         do { return try URLEncodedFormDecoder().decode(T.self, from: text) } catch let e as DecodingError {
-            throw LabelError(.invalid, SessionMiddleware.describe(e))
+            throw LabelError(.invalid, ErrorMiddleware.describe(e))
         } catch {
             throw LabelError(.invalid, "body: not a valid form (\(error))")
         }
@@ -21,7 +21,7 @@ enum Forms {
     static func json<T: Decodable>(_: T.Type, _ request: Request, context: LabelContext) async throws -> T {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         do { return try JSONDecoder().decode(T.self, from: Data(buffer: body)) } catch let e as DecodingError {
-            throw LabelError(.invalid, SessionMiddleware.describe(e))
+            throw LabelError(.invalid, ErrorMiddleware.describe(e))
         }
     }
 
@@ -31,6 +31,20 @@ enum Forms {
         let found = try await blocking { try Int64(raw).flatMap { try store.project(id: $0) } ?? store.project(named: raw) }
         guard let found else { throw LabelError(.notFound, "no project \(raw.prefix(64))") }
         return found
+    }
+
+    /// A form's id field: a positive whole number.
+    static func id(_ raw: String, field: String) throws -> Int64 {
+        guard let n = Int64(raw), n > 0 else { throw LabelError(.invalid, "field \"\(field)\": expected an id (a positive whole number), got \"\(raw.prefix(20))\"") }
+        return n
+    }
+
+    /// A form's choice field: a, b, tie, both_bad or skip.
+    static func choice(_ raw: String) throws -> Choice {
+        guard let c = Choice(rawValue: raw) else {
+            throw LabelError(.invalid, "field \"choice\": expected \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(raw.prefix(20))\"")
+        }
+        return c
     }
 
     /// A form's strength field: empty for none, else 1, 2 or 3.

@@ -15,11 +15,13 @@ public struct LabelServer: Sendable {
         self.sessionLifetime = sessionLifetime
     }
 
-    /// The router with every route and the session middleware.
+    /// The router with every route, the session middleware and the error answers (JSON for the API, HTML for pages).
     public func router() throws -> Router<LabelContext> {
         let router = Router(context: LabelContext.self)
+        let renderer = try Renderer()
         router.add(middleware: SessionMiddleware(store: store))
-        PageRoutes(store: store, renderer: try Renderer(), sessionLifetime: sessionLifetime).register(on: router)
+        router.add(middleware: ErrorMiddleware(renderer: renderer))
+        PageRoutes(store: store, renderer: renderer, sessionLifetime: sessionLifetime).register(on: router)
         APIRoutes(store: store, sessionLifetime: sessionLifetime).register(on: router)
         return router
     }

@@ -121,7 +121,8 @@ struct PageRoutes {
         return renderer.page("label", data, session: session)
     }
 
-    struct LabelForm: Decodable { var assignment: Int64; var choice: Choice; var strength: String?; var reason: String?; var csrf: String? }
+    /// The label form; ids and choices arrive as text and are checked by `Forms`, which names the field at fault.
+    struct LabelForm: Decodable { var assignment: String; var choice: String; var strength: String?; var reason: String?; var csrf: String? }
 
     func submit(_ request: Request, context: LabelContext) async throws -> Response {
         let session = try context.requireSession()
@@ -129,7 +130,8 @@ struct PageRoutes {
         let form = try await Forms.decode(LabelForm.self, request, context: context)
         try CSRF.check(form.csrf, session: session)
         let strength = try Forms.strength(form.strength)
-        let input = LabelInput(assignment: form.assignment, choice: form.choice, strength: strength, reason: form.reason)
+        let input = LabelInput(assignment: try Forms.id(form.assignment, field: "assignment"), choice: try Forms.choice(form.choice),
+                               strength: strength, reason: form.reason)
         let store = self.store
         do {
             _ = try await blocking { try store.submit(input, user: session.user) }

@@ -114,4 +114,13 @@ enum PageTemplates {
     {{^ranks}}<p>No labels between different sources yet.</p>{{/ranks}}
     {{> footer}}
     """
+
+    /// A failed page request: the status, a plain message (escaped like everything else) and the way home.
+    static let error = """
+    {{> header}}
+    <h1 id="status">{{code}} {{reason}}</h1>
+    <p id="message">{{message}}</p>
+    <p><a href="/" id="home">Back to the projects</a></p>
+    {{> footer}}
+    """
 }

@@ -13,7 +13,7 @@ struct Renderer: Sendable {
         try library.register(LayoutTemplates.footer, named: "footer")
         try library.register(LayoutTemplates.text, named: "text")
         for (name, text) in [("login", PageTemplates.login), ("home", PageTemplates.home), ("label", PageTemplates.label),
-                             ("quality", PageTemplates.quality), ("ranking", PageTemplates.ranking)] {
+                             ("quality", PageTemplates.quality), ("ranking", PageTemplates.ranking), ("error", PageTemplates.error)] {
             try library.register(text, named: name)
         }
         self.library = library
