@@ -33,9 +33,11 @@ enum Forms {
         return found
     }
 
-    /// A form's id field: a positive whole number.
+    /// A form's id field: a whole number (an unknown one is the store's 404, not a 400).
     static func id(_ raw: String, field: String) throws -> Int64 {
-        guard let n = Int64(raw), n > 0 else { throw LabelError(.invalid, "field \"\(field)\": expected an id (a positive whole number), got \"\(raw.prefix(20))\"") }
+        guard let n = Int64(raw) else {
+            throw LabelError(.invalid, "field \"\(field)\": expected an id (a whole number), got \"\(raw.prefix(20))\"")
+        }
         return n
     }
 

@@ -193,7 +193,9 @@ extension LabelStore {
                 """, arguments: [user.id, p.id]) else { return nil }
             try db.execute(sql: "UPDATE labels SET retracted_at = ? WHERE id = ?", arguments: [Self.now(), row["id"] as Int64])
             // A retracted skip takes its seat back: the reopened assignment is this annotator's again.
-            if (row["choice"] as String) == Choice.skip.rawValue && !(row["is_repeat"] as Bool) { try PairFill.adjust(db, pair: row["pair_id"], by: 1) }
+            if (row["choice"] as String) == Choice.skip.rawValue && !(row["is_repeat"] as Bool) {
+                try PairFill.adjust(db, pair: row["pair_id"], by: 1)
+            }
             return row["assignment_id"]
         }
     }
