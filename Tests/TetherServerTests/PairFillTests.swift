@@ -12,6 +12,14 @@ func fillMismatches(_ db: Database) throws -> [Int64] {
         """)
 }
 
+/// Projects whose stored `open_pairs` differs from its definition (gold pairs, and the others below K).
+func openMismatches(_ db: Database) throws -> [Int64] {
+    try Int64.fetchAll(db, sql: """
+        SELECT id FROM projects WHERE open_pairs != (SELECT COUNT(*) FROM pairs p WHERE p.project_id = projects.id
+            AND (p.gold_winner IS NOT NULL OR p.filled < projects.annotators_per_pair))
+        """)
+}
+
 /// The pair an assignment shows, and that pair's stored fill.
 func pairAndFill(_ store: LabelStore, assignment: Int64) throws -> (pair: Int64, filled: Int) {
     try store.pool.read { db in
@@ -42,6 +50,7 @@ func pairAndFill(_ store: LabelStore, assignment: Int64) throws -> (pair: Int64,
         #expect(try fill(t) == 1, "undoing an answer leaves the assignment open: still one seat")
         try store.submit(LabelInput(assignment: t.assignment, choice: .tie), user: alice)
         #expect(try store.pool.read(fillMismatches).isEmpty)
+        #expect(try store.pool.read(openMismatches).isEmpty)
 
         // Bob fills the pair's second seat or another pair's first; either way the counts agree with the rows.
         let u = try #require(try store.nextPair(user: bob, project: "p"))
@@ -49,6 +58,7 @@ func pairAndFill(_ store: LabelStore, assignment: Int64) throws -> (pair: Int64,
         #expect(try store.pool.read(fillMismatches).isEmpty)
         let total = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT SUM(filled) FROM pairs")! }
         #expect(total == 2)
+        #expect(try store.pool.read(openMismatches).isEmpty)
     }
 
     @Test func randomLabellingWithSkipsUndoAndRepeatsKeepsCountsAndRules() throws {
@@ -66,6 +76,7 @@ func pairAndFill(_ store: LabelStore, assignment: Int64) throws -> (pair: Int64,
                 try store.submit(LabelInput(assignment: t.assignment, choice: choice), user: u)
             }
             #expect(try store.pool.read(fillMismatches).isEmpty, "step \(step)")
+            #expect(try store.pool.read(openMismatches).isEmpty, "step \(step)")
         }
         let (twice, overfilled, repeats) = try store.pool.read { db in
             (try Int.fetchOne(db, sql: """
@@ -128,11 +139,13 @@ func pairAndFill(_ store: LabelStore, assignment: Int64) throws -> (pair: Int64,
         let path = try temporaryFolder().appendingPathComponent("v1.sqlite").path
         try makeV1Database(path)
         let store = try LabelStore(path: path)
-        let (applied, fills) = try store.pool.read { db in
+        let (applied, fills, openPairs) = try store.pool.read { db in
             (try Schema.migrator.appliedIdentifiers(db),
-             try Int.fetchAll(db, sql: "SELECT filled FROM pairs ORDER BY id"))
+             try Int.fetchAll(db, sql: "SELECT filled FROM pairs ORDER BY id"),
+             try Int.fetchOne(db, sql: "SELECT open_pairs FROM projects")!)
         }
         #expect(applied == [Schema.v1, Schema.v2] as Set)
+        #expect(openPairs == 4, "all four pairs still want annotators")
         #expect(fills == [1, 1, 1, 0], "pair 1: u1 (u2 skipped); pair 2: u1's reopened assignment; pair 3: u1 (the repeat not counted)")
 
         let u1 = User(id: 1, name: "u1", role: .annotator), u2 = User(id: 2, name: "u2", role: .annotator)
@@ -146,7 +159,7 @@ func pairAndFill(_ store: LabelStore, assignment: Int64) throws -> (pair: Int64,
             }
         }
         let (mismatches, perPair, after) = try store.pool.read { db in
-            (try fillMismatches(db),
+            (try fillMismatches(db) + openMismatches(db),
              try Row.fetchAll(db, sql: """
                 SELECT pair_id, GROUP_CONCAT(user_id) AS users FROM (SELECT pair_id, user_id FROM assignments
                 WHERE is_repeat = 0 ORDER BY pair_id, user_id) GROUP BY pair_id ORDER BY pair_id
@@ -157,6 +170,8 @@ func pairAndFill(_ store: LabelStore, assignment: Int64) throws -> (pair: Int64,
         // Pair 1 had u1 and u2 (who skipped, so u3 takes the seat); pairs 2 and 3 get a second annotator; gold goes to all.
         #expect(perPair == ["1:1,2,3", "2:1,2", "3:1,2", "4:1,2,3"])
         #expect(after == [2, 2, 2, 3])
+        let stillOpen = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT open_pairs FROM projects")! }
+        #expect(stillOpen == 1, "only the gold pair still wants annotators")
         #expect(try store.nextPair(user: u3, project: "p") == nil)
     }
 }

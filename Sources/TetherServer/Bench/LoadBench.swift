@@ -38,12 +38,15 @@ public enum LoadBench {
     }
 
     /// Runs `clients` annotators until `labels` labels are acknowledged, against a server on a new database in `folder`.
-    public static func run(clients: Int, labels: Int, annotatorsPerPair: Int = 2, folder: URL) async throws -> Result {
+    ///
+    /// The project gets `pairs` pairs, or (when that is nil or too few) enough that the queues never run dry; a larger
+    /// project shows whether choosing the next pair slows as a project grows.
+    public static func run(clients: Int, labels: Int, annotatorsPerPair: Int = 2, pairs: Int? = nil, folder: URL) async throws -> Result {
         precondition(clients >= 1 && labels >= 1 && annotatorsPerPair >= 1, "LoadBench: clients \(clients), labels \(labels)")
         let store = try LabelStore(path: folder.appendingPathComponent("bench.sqlite").path)
         try store.createProject("bench", annotatorsPerPair: annotatorsPerPair, repeatShare: 0.05)
         // Enough pairs that the queues never run dry: labels / K, plus slack.
-        let pairs = labels / min(annotatorsPerPair, clients) + labels / 10 + 10
+        let pairs = max(pairs ?? 0, labels / min(annotatorsPerPair, clients) + labels / 10 + 10)
         let rows = (0..<pairs).map { i in
             ImportRow(prompt: .string("Question \(i)?"), candidates: [ImportCandidate(completion: .string("answer \(i) from m1"), source: "m1"),
                                                                      ImportCandidate(completion: .string("answer \(i) from m2"), source: "m2")], line: i + 1)

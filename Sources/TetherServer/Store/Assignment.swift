@@ -134,8 +134,9 @@ extension LabelStore {
             """, arguments: [assignment, user.id]) else {
             throw LabelError(.notFound, "no assignment \(assignment)")
         }
+        // CROSS JOIN (here and below) makes SQLite walk this user's labels, not every pair of the project.
         let done = try Int.fetchOne(db, sql: """
-            SELECT COUNT(*) FROM labels l JOIN pairs p ON p.id = l.pair_id
+            SELECT COUNT(*) FROM labels l CROSS JOIN pairs p ON p.id = l.pair_id
             WHERE l.user_id = ? AND p.project_id = ? AND l.retracted_at IS NULL
             """, arguments: [user.id, p.id]) ?? 0
         let fresh = try PairFill.remaining(db, user: user.id, project: p)
@@ -187,7 +188,7 @@ extension LabelStore {
         try pool.write { db in
             guard let p = try Self.project(db, name: name) else { throw LabelError(.notFound, "no project \"\(name)\"") }
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT l.id, l.assignment_id, l.pair_id, l.choice, a.is_repeat FROM labels l JOIN pairs p ON p.id = l.pair_id
+                SELECT l.id, l.assignment_id, l.pair_id, l.choice, a.is_repeat FROM labels l CROSS JOIN pairs p ON p.id = l.pair_id
                 JOIN assignments a ON a.id = l.assignment_id
                 WHERE l.user_id = ? AND p.project_id = ? AND l.retracted_at IS NULL ORDER BY l.id DESC LIMIT 1
                 """, arguments: [user.id, p.id]) else { return nil }
@@ -207,7 +208,7 @@ extension LabelStore {
         try pool.read { db in
             guard let p = try Self.project(db, name: name) else { throw LabelError(.notFound, "no project \"\(name)\"") }
             return try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM labels l JOIN pairs p ON p.id = l.pair_id
+                SELECT COUNT(*) FROM labels l CROSS JOIN pairs p ON p.id = l.pair_id
                 WHERE l.user_id = ? AND p.project_id = ? AND l.retracted_at IS NULL
                 """, arguments: [user.id, p.id]) ?? 0
         }

@@ -61,6 +61,8 @@ extension LabelStore {
                 } }
                 summary.added += 1
             }
+            // New pairs have no annotators yet, so all of them want some.
+            try db.execute(sql: "UPDATE projects SET open_pairs = open_pairs + ? WHERE id = ?", arguments: [summary.pairs, p.id])
             return summary
         }
     }

@@ -1,15 +1,26 @@
 import GRDB
 
-/// `pairs.filled`: how many of its K annotators a pair has, kept current so the next pair is found through an index.
+/// `pairs.filled`: how many of its K annotators a pair has, kept current so the next pair is found through an index;
+/// and `projects.open_pairs`: how many pairs still want annotators (gold ones, and the others below K).
 ///
 /// A pair's fill is its original (non-repeat) assignments less those answered by a live skip: an open assignment
 /// holds its seat, a skip gives the seat back, undoing the skip takes it again; repeats never count. Each change is
-/// made in the write transaction that creates the assignment, stores the label or retracts it, so the count can
-/// never disagree with the rows it summarises.
+/// made in the write transaction that creates the assignment, stores the label or retracts it (and import adds its
+/// new pairs to `open_pairs`), so the counts can never disagree with the rows they summarise.
 enum PairFill {
-    /// Adds `delta` to one pair's fill.
+    /// Adds `delta` to one pair's fill, and moves the project's open count when the pair reaches or leaves K.
     static func adjust(_ db: Database, pair: Int64, by delta: Int) throws {
-        try db.execute(sql: "UPDATE pairs SET filled = filled + ? WHERE id = ?", arguments: [delta, pair])
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT p.filled, p.gold_winner IS NOT NULL AS gold, p.project_id, j.annotators_per_pair AS k
+            FROM pairs p JOIN projects j ON j.id = p.project_id WHERE p.id = ?
+            """, arguments: [pair]) else { return }
+        let before: Int = row["filled"], k: Int = row["k"], gold: Bool = row["gold"]
+        let after = before + delta
+        try db.execute(sql: "UPDATE pairs SET filled = ? WHERE id = ?", arguments: [after, pair])
+        let opened = gold ? 0 : (after < k ? 1 : 0) - (before < k ? 1 : 0)
+        if opened != 0 {
+            try db.execute(sql: "UPDATE projects SET open_pairs = open_pairs + ? WHERE id = ?", arguments: [opened, row["project_id"] as Int64])
+        }
     }
 
     /// The SQL condition "the user (argument) has never been assigned pair `p`".
@@ -49,14 +60,10 @@ enum PairFill {
         return nil
     }
 
-    /// How many pairs of the project still wait for `user`: those wanting annotators (gold, or below K) less those
-    /// the user has been assigned. Counts index entries of the project and the user's own assignments; no pair is
-    /// inspected row by row.
+    /// How many pairs of the project still wait for `user`: the project's open pairs less those the user has been
+    /// assigned. Reads one counter and walks the user's own assignments; the project's pairs are not counted.
     static func remaining(_ db: Database, user: Int64, project p: Project) throws -> Int {
-        let open = try Int.fetchOne(db, sql: """
-            SELECT (SELECT COUNT(*) FROM pairs WHERE project_id = ?1 AND filled < ?2)
-                 + (SELECT COUNT(*) FROM pairs WHERE project_id = ?1 AND filled >= ?2 AND gold_winner IS NOT NULL)
-            """, arguments: [p.id, p.annotatorsPerPair]) ?? 0
+        let open = try Int.fetchOne(db, sql: "SELECT open_pairs FROM projects WHERE id = ?", arguments: [p.id]) ?? 0
         // CROSS JOIN keeps SQLite walking this user's assignments rather than the project's pairs.
         let seen = try Int.fetchOne(db, sql: """
             SELECT COUNT(DISTINCT a.pair_id) FROM assignments a CROSS JOIN pairs p ON p.id = a.pair_id

@@ -9,13 +9,14 @@ import GRDB
 /// - `assignments`: a pair shown to one annotator, with the side each candidate was shown on.
 /// - `labels`: an annotator's answer to an assignment. Undo retracts a label (sets `retracted_at`); rows are never deleted.
 ///
-/// v2 adds `pairs.filled` (see `PairFill`), indexed with the project so the next-pair query need not scan every pair,
-/// and indexes the expiry times that `purgeExpired` deletes by.
+/// v2 adds `pairs.filled` (see `PairFill`), indexed with the project, and `projects.open_pairs`, so that neither the
+/// next-pair choice nor its "remaining" count scans every pair; it indexes labels by annotator, and the expiry times
+/// that `purgeExpired` deletes by.
 enum Schema {
     /// The first migration's identifier (tests build a v1 database with it).
     static let v1 = "v1: users, projects, items, pairs, assignments, labels"
     /// The second migration's identifier.
-    static let v2 = "v2: per-pair fill counts, expiry indexes"
+    static let v2 = "v2: per-pair fill counts, open pairs per project, labels by user, expiry indexes"
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -100,6 +101,7 @@ enum Schema {
         }
         m.registerMigration(v2) { db in
             // filled: the pair's original (non-repeat) assignments, less those answered by a live skip.
+            // open_pairs: the project's pairs that still want annotators (gold ones, and the others below K).
             try db.execute(sql: """
             ALTER TABLE pairs ADD COLUMN filled INTEGER NOT NULL DEFAULT 0;
             UPDATE pairs SET filled = (
@@ -107,6 +109,10 @@ enum Schema {
                   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.assignment_id = a.id AND l.retracted_at IS NULL AND l.choice = 'skip'));
             CREATE INDEX pairs_fill ON pairs(project_id, filled, id);
             CREATE INDEX pairs_gold_fill ON pairs(project_id, filled) WHERE gold_winner IS NOT NULL;
+            ALTER TABLE projects ADD COLUMN open_pairs INTEGER NOT NULL DEFAULT 0;
+            UPDATE projects SET open_pairs = (SELECT COUNT(*) FROM pairs p WHERE p.project_id = projects.id
+                AND (p.gold_winner IS NOT NULL OR p.filled < projects.annotators_per_pair));
+            CREATE INDEX labels_user ON labels(user_id);
             UPDATE sessions SET expires_at = MIN(expires_at, ended_at) WHERE ended_at IS NOT NULL;
             CREATE INDEX sessions_expiry ON sessions(expires_at);
             CREATE INDEX login_failures_at ON login_failures(at);
