@@ -16,6 +16,22 @@ import Testing
         c.pretrain = QuickstartConfig.stage(steps: 20, learningRate: 3e-3, batch: 8)
         c.sft = QuickstartConfig.stage(steps: 20, learningRate: 3e-3, batch: 8)
         c.maxNewTokens = 4
+        c.preference = nil
+        return c
+    }
+
+    /// The tiny config with tiny preference stages on a small gold world.
+    static func tinyPreferenceConfig() -> QuickstartConfig {
+        var c = tinyConfig()
+        var p = QuickstartPreferenceConfig()
+        p.prompts = 80
+        p.sft = QuickstartPreferenceConfig.stage(steps: 4, learningRate: 1e-3, packing: true)
+        p.reward = QuickstartPreferenceConfig.stage(steps: 3, learningRate: 1e-3, packing: false)
+        p.dpo = QuickstartPreferenceConfig.stage(steps: 3, learningRate: 1e-3, packing: false)
+        p.samplesPerPrompt = 1
+        p.maxNewTokens = 6
+        c.preference = p
+        c.vocabSize = 400
         return c
     }
 
@@ -49,5 +65,47 @@ import Testing
         let before = try Data(contentsOf: folder.appendingPathComponent("summary.json"))
         #expect(throws: TrainingError.self) { try Quickstart(config: Self.tinyConfig(), folder: folder).run() }
         #expect(try Data(contentsOf: folder.appendingPathComponent("summary.json")) == before)
+    }
+
+    @Test func preferenceStagesRunOnTheGoldWorldWithTheQuickstartsHeldOutProblems() throws {
+        let folder = tempDir().appendingPathComponent("quickstart")
+        let quickstart = Quickstart(config: Self.tinyPreferenceConfig(), folder: folder)
+        quickstart.progress = .silent
+        let summary = try quickstart.run()
+        #expect(summary.stages.map(\.stage) == ["data", "tokenizer", "pretrain", "eval_base", "sft", "eval_sft",
+                                                "chat_sft", "reward", "dpo", "eval_world"])
+        #expect(Set(summary.assistant.keys) == ["base", "sft", "dpo"])
+        // The SFT policy is the reference: against itself it ties every comparison, at no KL.
+        let sft = try #require(summary.assistant["sft"])
+        #expect(sft.goldWinRate == 0.5 && sft.kl == 0)
+        let rm = try #require(summary.rewardModel)
+        #expect(rm.evalPairs > 0 && (0...1).contains(rm.evalAccuracy))
+        #expect(summary.table.contains("| dpo |") && summary.table.contains("reward model:"))
+        let decoded = try JSONDecoder().decode(QuickstartSummary.self, from: Data(contentsOf: folder.appendingPathComponent("summary.json")))
+        #expect(decoded.assistant == summary.assistant)
+        for file in ["data/world/preference.jsonl", "data/world/eval_prompts.jsonl", "chat_sft/metrics.jsonl",
+                     "reward/metrics.jsonl", "dpo/metrics.jsonl", "eval_world_dpo.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "missing \(file)")
+        }
+        // The world's held-out arithmetic prompts are the quickstart's test problems, never its training ones.
+        func prompts(_ file: String, kind: String? = nil) throws -> [String] {
+            try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").compactMap {
+                let row = try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                return kind == nil || row["kind"] as? String == kind ? row["prompt"] as? String : nil
+            }
+        }
+        let worldArithmetic = try prompts("data/world/eval_prompts.jsonl", kind: "arithmetic")
+        #expect(!worldArithmetic.isEmpty)
+        #expect(Set(worldArithmetic).isSubset(of: Set(try prompts("data/test.jsonl"))))
+        #expect(Set(worldArithmetic).isDisjoint(with: Set(try prompts("data/train.jsonl"))))
+    }
+
+    @Test func validationHoldsOutTrainingProblemsPerTask() throws {
+        let specs = Self.tinyConfig().tasks
+        let (train, _) = try ArithmeticData.generate(specs: specs, seed: 3)
+        let (rest, validation) = Quickstart.validationSplit(train, count: 5)
+        #expect(validation.filter { $0.task == "add_1x1" }.count == 5 && validation.filter { $0.task == "mul_2x1" }.count == 5)
+        #expect(rest.count + validation.count == train.count)
+        #expect(Set(rest.map(\.prompt)).isDisjoint(with: Set(validation.map(\.prompt))))
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Tether
 
 /// One policy's row of the preference-methods table: gold's figures against the SFT policy.
-public struct PreferenceMethodRow: Sendable, Equatable {
+public struct PreferenceMethodRow: Sendable, Equatable, Codable {
     /// The method's name (a ``PreferenceMethod`` raw value: `dpo`, `ipo`, `kto`, `kto_pairs`, `orpo`, `simpo`), or `sft` for the reference itself.
     public var name: String
     /// Share of gold comparisons won against the SFT policy's sample for the same row (ties count half).
@@ -30,6 +30,12 @@ public struct PreferenceMethodRow: Sendable, Equatable {
         refusalRate = report.gold.refusalRate ?? 0
         overRefusalRate = report.gold.overRefusalRate ?? 0
         self.trainSeconds = trainSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, kl
+        case goldWinRate = "gold_win_rate", goldReward = "gold_reward", meanLength = "mean_length"
+        case refusalRate = "refusal_rate", overRefusalRate = "over_refusal_rate", trainSeconds = "train_seconds"
     }
 }
 

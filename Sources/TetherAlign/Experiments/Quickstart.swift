@@ -3,11 +3,13 @@ import Tether
 import TetherLM
 import TetherTokenizers
 
-/// The whole pipeline on arithmetic, from an empty folder: make the data, train a tokenizer, pretrain a tiny base
-/// model on the facts in words, fine-tune it on the questions, and evaluate base and SFT on held-out problems.
+/// The whole pipeline from an empty folder: make the data, train a tokenizer, pretrain a tiny base model on arithmetic
+/// facts in words, fine-tune it on the questions, and evaluate base and SFT on held-out problems; then (unless
+/// `config.preference` is nil) chat SFT on the gold world, a reward model, DPO, and gold's table of base, SFT and DPO.
 ///
-/// Everything goes into one new folder (`runs/quickstart` from the CLI): `data/`, `tokenizer/`, the run folders
-/// `pretrain/` and `sft/` (checkpoints, metrics, plots, reports), `summary.json` and `report.md`.
+/// Everything goes into one new folder (`runs/quickstart` from the CLI): `data/` (with the world in `data/world/`),
+/// `tokenizer/`, the run folders `pretrain/`, `sft/`, `chat_sft/`, `reward/`, `dpo/` (checkpoints, metrics, plots,
+/// reports), the scored answers, `summary.json` and `report.md`.
 public final class Quickstart {
     /// The settings.
     public let config: QuickstartConfig
@@ -28,11 +30,14 @@ public final class Quickstart {
         try ExperimentFolder.create(folder, config: nil as QuickstartConfig?)  // the config goes into summary.json
         var summary = QuickstartSummary(config: config)
 
-        // 1. Data: problems with a held-out test set; pretraining states the training facts in words.
+        // 1. Data: problems with a held-out test set; pretraining states the training facts in words. The gold world
+        // for the preference stages asks the same problems (its held-out ones from the test set).
         var clock = Date()
-        progress.message("[1/6] data: arithmetic problems (\(config.tasks.map(\.name).joined(separator: ", ")))")
+        heading(1, "data: arithmetic problems (\(config.tasks.map(\.name).joined(separator: ", ")))"
+                + (config.preference == nil ? "" : " and the gold world"))
         let specs = config.tasks.enumerated().map { i, t in var s = t; s.seed = config.seed &+ UInt64(i); return s }
-        let (train, test) = try ArithmeticData.generate(specs: specs, seed: config.seed)
+        var (train, test) = try ArithmeticData.generate(specs: specs, seed: config.seed)
+        if let count = config.validationProblems { (train, test) = Self.validationSplit(train, count: count) }
         let data = folder.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try ArithmeticData.write(train, to: data.appendingPathComponent("pretrain.jsonl"), format: .statement)
@@ -40,14 +45,19 @@ public final class Quickstart {
                                  completionPrefix: Self.completionPrefix)
         try ArithmeticData.write(test, to: data.appendingPathComponent("test.jsonl"), format: .promptCompletion,
                                  completionPrefix: Self.completionPrefix)
+        let world = try config.preference.map { try self.world($0, arithmetic: (train, test)) }
+        _ = try world?.write(into: data.appendingPathComponent("world"))
         summary.add(stage: "data", seconds: Date().timeIntervalSince(clock))
 
-        // 2. Tokenizer: byte-level BPE with one token per digit.
+        // 2. Tokenizer: byte-level BPE with one token per digit, on as many arithmetic texts as the world has (the
+        // arithmetic texts repeat a few words; more of them would only crowd out the world's words).
         clock = Date()
-        progress.message("[2/6] tokenizer: byte-level BPE, vocab \(config.vocabSize)")
+        heading(2, "tokenizer: byte-level BPE, vocab \(config.vocabSize)")
         let statements = train.map(\.statement)
+        let corpus = train.prefix(Self.tokenizerProblems)
         let tokenizer = BPETrainer(vocabSize: config.vocabSize, specialTokens: [Self.endOfText], preTokenizer: .qwen2)
-            .train(texts: statements + train.map { $0.prompt + Self.completionPrefix + $0.answerText })
+            .train(texts: corpus.map(\.statement) + corpus.map { $0.prompt + Self.completionPrefix + $0.answerText }
+                       + (world?.sft.map { $0.prompt.text + $0.response.text } ?? []))
         let tokenizerFile = folder.appendingPathComponent("tokenizer/tokenizer.json")
         try FileManager.default.createDirectory(at: tokenizerFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         try tokenizer.save(tokenizerJSON: tokenizerFile)
@@ -57,16 +67,16 @@ public final class Quickstart {
         let eos = tokenizer.tokenToId(Self.endOfText)!
         var modelConfig = TransformerConfig.gpt2(vocabSize: tokenizer.vocabSize, hiddenSize: config.hiddenSize,
                                                  layers: config.layers, heads: config.heads,
-                                                 maxPositions: max(config.pretrain.maxLength, config.sft.maxLength))
+                                                 maxPositions: config.maxPositions)
         modelConfig.eosTokenIds = [Int(eos)]
         modelConfig.bosTokenId = Int(eos)
         let model = CausalLM(config: modelConfig, seed: config.seed)
         let examples = ExampleTokenizer(tokenizer: tokenizer, eosId: eos)
-        progress.message("[3/6] pretrain: \(config.pretrain.maxSteps ?? 0) steps on \(statements.count) facts in words")
+        heading(3, "pretrain: \(config.pretrain.maxSteps ?? 0) steps on \(statements.count) facts in words")
         let pretrainer = try PretrainTrainer(config: stageConfig(config.pretrain, name: "pretrain"), model: model,
                                              tokenizer: examples, texts: statements, padId: eos)
         pretrainer.sft.loop.progress = progress
-        try runStage(pretrainer.sft.loop, stage: "pretrain", into: &summary, tokenizer: tokenizerFile)
+        let base = try runStage(pretrainer.sft.loop, stage: "pretrain", into: &summary, tokenizer: tokenizerFile)
 
         // 4. The base model on held-out problems.
         let evalExamples = test.map(EvalExample.init)
@@ -79,7 +89,7 @@ public final class Quickstart {
                                                                     completion: .text(Self.completionPrefix + p.answerText)))
             sftRows += Array(repeating: row, count: config.repeats[p.task] ?? 1)
         }
-        progress.message("[5/6] sft: \(config.sft.maxSteps ?? 0) steps on \(sftRows.count) questions (loss on answers only)")
+        heading(5, "sft: \(config.sft.maxSteps ?? 0) steps on \(sftRows.count) questions (loss on answers only)")
         let sft = try SFTTrainer(config: SFTConfig(training: stageConfig(config.sft, name: "sft")), model: model,
                                  train: sftRows, padId: eos)
         sft.loop.progress = progress
@@ -88,9 +98,28 @@ public final class Quickstart {
         // 6. The fine-tuned model on the same held-out problems.
         try evaluate(model, tokenizer, evalExamples, stage: "eval_sft", model: "sft", into: &summary)
 
+        // 7-10. Chat SFT on the gold world, a reward model, DPO, and gold's table.
+        if let preference = config.preference, let world {
+            try preferenceStages(preference, data: world, model: model, base: base, tokenizer: tokenizer,
+                                 tokenizerFile: tokenizerFile, into: &summary)
+        }
         try summary.write(to: folder)
         return summary
     }
+
+    /// The first `count` training problems of each task held out as the evaluation set, the rest to train on: for
+    /// choosing settings without looking at the test problems.
+    static func validationSplit(_ train: [ArithmeticProblem], count: Int) -> (train: [ArithmeticProblem], validation: [ArithmeticProblem]) {
+        var taken: [String: Int] = [:]
+        var rest: [ArithmeticProblem] = [], validation: [ArithmeticProblem] = []
+        for p in train {
+            if taken[p.task, default: 0] < count { taken[p.task, default: 0] += 1; validation.append(p) } else { rest.append(p) }
+        }
+        return (rest, validation)
+    }
+
+    /// Arithmetic problems whose texts train the tokenizer.
+    static let tokenizerProblems = 2000
 
     /// The token that ends every document and answer.
     static let endOfText = "<|endoftext|>"
@@ -102,21 +131,29 @@ public final class Quickstart {
         ExperimentFolder.stage(c, in: folder, name: name, seed: config.seed)
     }
 
-    /// Runs a training stage and records its wall time and tokens/s; copies the tokenizer into its checkpoint.
-    func runStage<O>(_ loop: TrainingLoop<O>, stage: String, into summary: inout QuickstartSummary, tokenizer: URL) throws {
+    /// Prints the heading of stage `i` of the run.
+    func heading(_ i: Int, _ text: String) {
+        progress.message("[\(i)/\(config.preference == nil ? 6 : 10)] \(text)")
+    }
+
+    /// Runs a training stage and records its wall time and tokens/s; copies the tokenizer into its final checkpoint,
+    /// which it returns.
+    @discardableResult
+    func runStage<O>(_ loop: TrainingLoop<O>, stage: String, into summary: inout QuickstartSummary, tokenizer: URL) throws -> URL {
         let clock = Date()
         let outcome = try loop.run()
         guard case .completed(let checkpoint) = outcome else { throw QuickstartError.interrupted(stage: stage) }
         try FileManager.default.copyItem(at: tokenizer, to: checkpoint.appendingPathComponent("tokenizer.json"))
         let seconds = Date().timeIntervalSince(clock)
         summary.add(stage: stage, seconds: seconds, tokens: loop.state.numTokens, checkpoint: checkpoint.path)
+        return checkpoint
     }
 
     /// Greedy answers to the held-out problems, exact match per task; records the stage and the accuracies.
     func evaluate(_ model: CausalLM, _ tokenizer: Tokenizer, _ examples: [EvalExample], stage: String, model name: String,
                   into summary: inout QuickstartSummary) throws {
         let clock = Date()
-        progress.message("[\(name == "base" ? 4 : 6)/6] evaluate \(name): \(examples.count) held-out problems, greedy")
+        heading(name == "base" ? 4 : 6, "evaluate \(name): \(examples.count) held-out problems, greedy")
         model.eval()
         defer { model.train() }
         var generated = 0

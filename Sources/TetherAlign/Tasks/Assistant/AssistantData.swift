@@ -33,12 +33,14 @@ public struct AssistantData: Sendable {
     /// where candidates tie.
     public var preferenceEval: [LabeledPair]
 
-    /// Makes every set from `config`; `stepwiseCount` multi-step solutions (default: a quarter of the prompts).
+    /// Makes every set from `config`; `stepwiseCount` multi-step solutions (default: a quarter of the prompts);
+    /// `arithmetic` problems as in `AssistantWorld.init(_:arithmetic:)`.
     public init(config: AssistantWorldConfig, labeler: PreferenceLabeler = PreferenceLabeler(),
-                stepwise stepwiseLabeler: StepwiseLabeler = StepwiseLabeler(), stepwiseCount: Int? = nil) throws(DatasetError) {
+                stepwise stepwiseLabeler: StepwiseLabeler = StepwiseLabeler(), stepwiseCount: Int? = nil,
+                arithmetic: (train: [ArithmeticProblem], test: [ArithmeticProblem])? = nil) throws(DatasetError) {
         try labeler.validate()
         try stepwiseLabeler.validate()
-        world = try AssistantWorld(config)
+        world = try AssistantWorld(config, arithmetic: arithmetic)
         let root = RandomGenerator(seed: config.seed).fork(10)
         var sftRNG = root.fork(1), pairRNG = root.fork(2), ktoRNG = root.fork(3), stepRNG = root.fork(4)
         var evalPairRNG = root.fork(5)

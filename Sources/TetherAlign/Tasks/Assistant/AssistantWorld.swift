@@ -49,22 +49,26 @@ public struct AssistantWorld: Sendable {
     /// Held-out prompts: arithmetic test problems, then held-out harmful and look-alike prompts.
     public var eval: [AssistantPrompt]
 
-    /// Makes the world of `config`.
-    public init(_ config: AssistantWorldConfig) throws(DatasetError) {
+    /// Makes the world of `config`. With `arithmetic`, its problems are the world's arithmetic prompts instead of
+    /// ones made from `config.arithmeticTasks` (the first training problems, and the first
+    /// `evalArithmeticPerTask` test problems of each task): a caller that trained on `arithmetic.train` before keeps
+    /// the world's held-out prompts held out.
+    public init(_ config: AssistantWorldConfig,
+                arithmetic: (train: [ArithmeticProblem], test: [ArithmeticProblem])? = nil) throws(DatasetError) {
         try config.validate()
         self.config = config
         let root = RandomGenerator(seed: config.seed)
         let arithmeticCount = Int((Double(config.prompts) * config.arithmeticFraction).rounded())
         let harmfulCount = Int((Double(config.prompts) * config.harmfulFraction).rounded())
         let lookAlikeCount = config.prompts - arithmeticCount - harmfulCount
-        let perTask = (arithmeticCount + config.arithmeticTasks.count - 1) / config.arithmeticTasks.count
-        let specs = try config.arithmeticTasks.enumerated().map { (i, name) throws(DatasetError) in
-            try TaskSpec(name: name, trainCount: perTask, testCount: config.evalArithmeticPerTask,
-                         seed: config.seed &+ UInt64(i))
-        }
-        let problems = try ArithmeticData.generate(specs: specs, seed: config.seed)
+        let problems: (train: [ArithmeticProblem], test: [ArithmeticProblem])
+        if let arithmetic { problems = arithmetic } else { problems = try Self.problems(config, count: arithmeticCount) }
         var train = problems.train.prefix(arithmeticCount).map(AssistantPrompt.init)
-        var eval = problems.test.map(AssistantPrompt.init)
+        var perTask: [String: Int] = [:]
+        var eval = problems.test.filter { p in
+            perTask[p.task, default: 0] += 1
+            return perTask[p.task]! <= config.evalArithmeticPerTask
+        }.map(AssistantPrompt.init)
         for (label, kind, count) in [(UInt64(1), AssistantPromptKind.harmful, harmfulCount),
                                      (2, .lookAlike, lookAlikeCount)] {
             var rng = root.fork(label)
@@ -81,6 +85,17 @@ public struct AssistantWorld: Sendable {
         mix.shuffle(&train)
         self.train = train
         self.eval = eval
+    }
+
+    /// `count` training and `evalArithmeticPerTask` test problems per task of `config.arithmeticTasks`.
+    static func problems(_ config: AssistantWorldConfig,
+                         count: Int) throws(DatasetError) -> (train: [ArithmeticProblem], test: [ArithmeticProblem]) {
+        let perTask = (count + config.arithmeticTasks.count - 1) / config.arithmeticTasks.count
+        let specs = try config.arithmeticTasks.enumerated().map { (i, name) throws(DatasetError) in
+            try TaskSpec(name: name, trainCount: perTask, testCount: config.evalArithmeticPerTask,
+                         seed: config.seed &+ UInt64(i))
+        }
+        return try ArithmeticData.generate(specs: specs, seed: config.seed)
     }
 
     /// Every prompt of `kind` (frame x request), split by a seeded shuffle into training and held-out parts.

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The quickstart's preference stages on the gold world, after its arithmetic SFT: a chat SFT on the world's mixed
+/// responses, a reward model, and DPO. Coded with snake_case keys (saved with the run).
+public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
+    /// Training prompts of the gold world (its arithmetic prompts are the quickstart's own problems).
+    public var prompts = 2000
+    /// Share of labels the simulated raters flip.
+    public var noise = 0.0
+    /// How much the simulated raters favour long, flattering and formatted answers.
+    public var bias = 0.0
+    /// Chat SFT on `sft.jsonl` (good and bad responses mixed), from the arithmetic SFT model, which has seen none of
+    /// the world's words: 400 steps at 1e-3 left the loss at 2.6 and the policy refusing nothing; at 3e-3, 800 steps
+    /// copy the data's refusal mix (37.5% of harmful prompts, 36.9% of look-alikes).
+    public var sft = QuickstartPreferenceConfig.stage(steps: 800, learningRate: 3e-3, packing: true)
+    /// The Bradley–Terry reward model, from the chat SFT weights with a fresh scalar head.
+    public var reward = QuickstartPreferenceConfig.stage(steps: 300, learningRate: 3e-4, packing: false)
+    /// DPO (sigmoid loss) from the chat SFT policy, with a frozen copy of it as the reference.
+    public var dpo = QuickstartPreferenceConfig.stage(steps: 250, learningRate: 2e-4, packing: false)
+    /// DPO's β.
+    public var beta: Float = 0.1
+    /// Responses sampled (temperature 1) per held-out prompt for the gold table.
+    public var samplesPerPrompt = 4
+    /// Most tokens per sampled response.
+    public var maxNewTokens = 64
+
+    /// The defaults.
+    public init() {}
+
+    /// Longest sequence of the preference stages (and so the model's learned positions).
+    public static let maxLength = 128
+
+    /// A stage's config, as in `tether experiment preference-methods`: batches of 16 of at most 128 tokens.
+    public static func stage(steps: Int, learningRate: Float, packing: Bool) -> TrainingConfig {
+        var c = PreferenceMethodsConfig.stage(steps: steps, learningRate: learningRate, batch: 16)
+        c.maxLength = maxLength
+        c.packing = packing
+        return c
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case prompts, noise, bias, sft, reward, dpo, beta
+        case samplesPerPrompt = "samples_per_prompt", maxNewTokens = "max_new_tokens"
+    }
+}
