@@ -12,16 +12,6 @@ enum ExperimentFolder {
         try encoder.encode(config).write(to: folder.appendingPathComponent("config.json"))
     }
 
-    /// Writes a new folder atomically: `body` fills `.NAME.tmp` beside it, which is then renamed to `folder`.
-    static func write(_ folder: URL, _ body: (URL) throws -> Void) throws {
-        let fm = FileManager.default
-        let tmp = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).tmp")
-        if fm.fileExists(atPath: tmp.path) { try fm.removeItem(at: tmp) }
-        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-        try body(tmp)
-        try fm.moveItem(at: tmp, to: folder)
-    }
-
     /// `c` writing its run folder as `folder/name`, with initialisation and data order both seeded by `seed`.
     static func stage(_ c: TrainingConfig, in folder: URL, name: String, seed: UInt64) -> TrainingConfig {
         var c = c

@@ -1,7 +1,6 @@
 import Foundation
 import Tether
 import TetherLM
-import TetherNN
 import TetherTokenizers
 
 /// The whole pipeline from an empty folder: make the data, train a tokenizer, pretrain a tiny base model on arithmetic
@@ -94,17 +93,7 @@ public final class Quickstart {
         let sft = try SFTTrainer(config: SFTConfig(training: stageConfig(config.sft, name: "sft")), model: model,
                                  train: sftRows, padId: eos)
         sft.loop.progress = progress
-        let average = config.sftAverageDecay.map { ParameterEMA(model.parameters(), decay: $0) }
-        if let average { sft.loop.afterStep = { _, _ in average.update() } }
-        let sftCheckpoint = try runStage(sft.loop, stage: "sft", into: &summary, tokenizer: tokenizerFile)
-        if let average {
-            // From here on the model is the average; it is saved as its own model folder, next to the checkpoint.
-            average.apply()
-            let folder = sftCheckpoint.deletingLastPathComponent().appendingPathComponent("averaged")
-            try ExperimentFolder.write(folder) { try model.save(to: $0); try FileManager.default.copyItem(
-                at: tokenizerFile, to: $0.appendingPathComponent("tokenizer.json")) }
-            summary.stages[summary.stages.count - 1].checkpoint = folder.path
-        }
+        try runStage(sft.loop, stage: "sft", into: &summary, tokenizer: tokenizerFile)
 
         // 6. The fine-tuned model on the same held-out problems.
         try evaluate(model, tokenizer, evalExamples, stage: "eval_sft", model: "sft", into: &summary)

@@ -40,10 +40,6 @@ public struct QuickstartConfig: Codable, Sendable, Equatable {
         c.weightDecay = 0.1
         return c
     }()
-    /// Decay of the exponential moving average of the weights over the SFT steps, which is the SFT model evaluated
-    /// and fine-tuned further (nil: the last weights). On validation problems (seed 0): multiplication 65% with the
-    /// last weights, 64% with decay 0.999, 68% with 0.9995.
-    public var sftAverageDecay: Float? = 0.9995
     /// Most tokens generated per evaluation answer.
     public var maxNewTokens = 8
     /// With a count, that many training problems of each task are held out and evaluated on instead of the test
@@ -81,6 +77,5 @@ public struct QuickstartConfig: Codable, Sendable, Equatable {
         case seed, tasks, repeats, pretrain, sft, layers, heads, preference
         case vocabSize = "vocab_size", hiddenSize = "hidden_size"
         case maxNewTokens = "max_new_tokens", validationProblems = "validation_problems"
-        case sftAverageDecay = "sft_average_decay"
     }
 }
