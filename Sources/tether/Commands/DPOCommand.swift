@@ -21,11 +21,7 @@ struct DPOCommand: TrainingCommand {
     @Option(help: "γ, SimPO's target reward margin (simpo_gamma; default: 0.5).")
     var simpoGamma: Float?
 
-    @Option(help: "Reference log-probs from a frozen copy of the model (copy) or from the model with its LoRA adapters switched off (adapters_off, needs --use-peft true) (reference; default: copy).")
-    var reference: ReferenceSource?
-
-    @Option(help: "Compute reference log-probs once before training, cached in the run folder and reused on resume, true or false (precompute_ref_log_probs; default: true).")
-    var precomputeRefLogProbs: Bool?
+    @OptionGroup var reference: ReferenceOptions
 
     /// The effective config: the file, DPO's learning rate where the file is silent, then the flags.
     func effectiveConfig() throws -> DPOConfig {
@@ -38,8 +34,7 @@ struct DPOCommand: TrainingCommand {
         if let lossType { c.lossType = lossType }
         if let labelSmoothing { c.labelSmoothing = labelSmoothing }
         if let simpoGamma { c.simpoGamma = simpoGamma }
-        if let reference { c.reference = reference }
-        if let precomputeRefLogProbs { c.precomputeRefLogProbs = precomputeRefLogProbs }
+        reference.apply(reference: &c.reference, precompute: &c.precomputeRefLogProbs)
         try c.validate()
         return c
     }
@@ -47,23 +42,17 @@ struct DPOCommand: TrainingCommand {
     /// Trains; returns the run folder and its last checkpoint.
     @discardableResult
     func train() throws -> (run: URL, checkpoint: URL?) {
-        let extra = [("--loss-type", lossType != nil), ("--label-smoothing", labelSmoothing != nil), ("--simpo-gamma", simpoGamma != nil),
-                     ("--reference", reference != nil), ("--precompute-ref-log-probs", precomputeRefLogProbs != nil)].filter(\.1).map(\.0)
-        try preference.refuseWithResume(training, extra: extra)
-        let config = try preference.resume.map { try RunFiles.savedConfig(DPOConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
+        let extra = [("--loss-type", lossType != nil), ("--label-smoothing", labelSmoothing != nil),
+                     ("--simpo-gamma", simpoGamma != nil)].filter(\.1).map(\.0)
+        try preference.refuseWithResume(training, extra: extra + reference.given)
+        let config = try preference.config(DPOConfig.self, effective: effectiveConfig)
         let tok = try PreferenceFiles.tokenizers(model: preference.model)
         let trainSet = try PreferenceFiles.pairs(preference.data, tok.examples, settings: config.preference).map(\.tokens)
         let evalSet = try preference.evalData.map { try PreferenceFiles.pairs($0, tok.examples, settings: config.preference).map(\.tokens) }
         let lm = try CausalLM(contentsOf: URL(fileURLWithPath: preference.model))
-        let trainer: DPOTrainer, run: URL
-        if let resume = preference.resume {
-            run = URL(fileURLWithPath: resume)
-            trainer = try DPOTrainer(resuming: run, config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad)
-        } else {
-            run = RunFiles.folder(config.training)
-            trainer = try DPOTrainer(config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad)
-            try RunFiles.saveEffectiveConfig(config, run: run)
-        }
+        let (trainer, run) = try preference.start(config, training: config.training,
+            new: { try DPOTrainer(config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad) },
+            resuming: { try DPOTrainer(resuming: $0, config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad) })
         try trainer.train()
         try RunFiles.copyTokenizer(tok.url, into: run)
         print("peak RSS: \(String(format: "%.1f", PreferenceFiles.peakRSSMiB())) MiB (reference: \(config.lossType.needsReference ? config.reference.rawValue : "none"))")

@@ -18,11 +18,7 @@ struct KTOCommand: TrainingCommand {
     @Option(help: "Weight of undesirable examples' losses (undesirable_weight; default: 1).")
     var undesirableWeight: Float?
 
-    @Option(help: "Reference log-probs from a frozen copy (copy) or the model with its LoRA adapters off (adapters_off, needs --use-peft true) (reference; default: copy).")
-    var reference: ReferenceSource?
-
-    @Option(help: "Compute reference log-probs once before training, cached in the run folder, true or false (precompute_ref_log_probs; default: true).")
-    var precomputeRefLogProbs: Bool?
+    @OptionGroup var reference: ReferenceOptions
 
     /// The effective config: the file, KTO's learning rate where the file is silent, then the flags.
     func effectiveConfig() throws -> KTOConfig {
@@ -34,8 +30,7 @@ struct KTOCommand: TrainingCommand {
         if let b = preference.beta { c.beta = b }
         if let desirableWeight { c.desirableWeight = desirableWeight }
         if let undesirableWeight { c.undesirableWeight = undesirableWeight }
-        if let reference { c.reference = reference }
-        if let precomputeRefLogProbs { c.precomputeRefLogProbs = precomputeRefLogProbs }
+        reference.apply(reference: &c.reference, precompute: &c.precomputeRefLogProbs)
         try c.validate()
         return c
     }
@@ -43,23 +38,16 @@ struct KTOCommand: TrainingCommand {
     /// Trains; returns the run folder and its last checkpoint.
     @discardableResult
     func train() throws -> (run: URL, checkpoint: URL?) {
-        let extra = [("--desirable-weight", desirableWeight != nil), ("--undesirable-weight", undesirableWeight != nil),
-                     ("--reference", reference != nil), ("--precompute-ref-log-probs", precomputeRefLogProbs != nil)].filter(\.1).map(\.0)
-        try preference.refuseWithResume(training, extra: extra)
-        let config = try preference.resume.map { try RunFiles.savedConfig(KTOConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
+        let extra = [("--desirable-weight", desirableWeight != nil), ("--undesirable-weight", undesirableWeight != nil)].filter(\.1).map(\.0)
+        try preference.refuseWithResume(training, extra: extra + reference.given)
+        let config = try preference.config(KTOConfig.self, effective: effectiveConfig)
         let tok = try PreferenceFiles.tokenizers(model: preference.model)
         let trainSet = try PreferenceFiles.unpaired(preference.data, tok.examples, settings: config.preference)
         let evalSet = try preference.evalData.map { try PreferenceFiles.unpaired($0, tok.examples, settings: config.preference) }
         let lm = try CausalLM(contentsOf: URL(fileURLWithPath: preference.model))
-        let trainer: KTOTrainer, run: URL
-        if let resume = preference.resume {
-            run = URL(fileURLWithPath: resume)
-            trainer = try KTOTrainer(resuming: run, config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad)
-        } else {
-            run = RunFiles.folder(config.training)
-            trainer = try KTOTrainer(config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad)
-            try RunFiles.saveEffectiveConfig(config, run: run)
-        }
+        let (trainer, run) = try preference.start(config, training: config.training,
+            new: { try KTOTrainer(config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad) },
+            resuming: { try KTOTrainer(resuming: $0, config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad) })
         try trainer.train()
         try RunFiles.copyTokenizer(tok.url, into: run)
         print("peak RSS: \(String(format: "%.1f", PreferenceFiles.peakRSSMiB())) MiB (reference: \(config.reference.rawValue))")

@@ -28,20 +28,14 @@ struct ORPOCommand: TrainingCommand {
     @discardableResult
     func train() throws -> (run: URL, checkpoint: URL?) {
         try preference.refuseWithResume(training)
-        let config = try preference.resume.map { try RunFiles.savedConfig(ORPOConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
+        let config = try preference.config(ORPOConfig.self, effective: effectiveConfig)
         let tok = try PreferenceFiles.tokenizers(model: preference.model)
         let trainSet = try PreferenceFiles.pairs(preference.data, tok.examples, settings: config.preference).map(\.tokens)
         let evalSet = try preference.evalData.map { try PreferenceFiles.pairs($0, tok.examples, settings: config.preference).map(\.tokens) }
         let lm = try CausalLM(contentsOf: URL(fileURLWithPath: preference.model))
-        let trainer: ORPOTrainer, run: URL
-        if let resume = preference.resume {
-            run = URL(fileURLWithPath: resume)
-            trainer = try ORPOTrainer(resuming: run, config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad)
-        } else {
-            run = RunFiles.folder(config.training)
-            trainer = try ORPOTrainer(config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad)
-            try RunFiles.saveEffectiveConfig(config, run: run)
-        }
+        let (trainer, run) = try preference.start(config, training: config.training,
+            new: { try ORPOTrainer(config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad) },
+            resuming: { try ORPOTrainer(resuming: $0, config: config, model: lm, train: trainSet, eval: evalSet, padId: tok.pad) })
         try trainer.train()
         try RunFiles.copyTokenizer(tok.url, into: run)
         return (run, trainer.loop.lastCheckpoint)

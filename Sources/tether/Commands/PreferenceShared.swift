@@ -57,12 +57,51 @@ struct PreferenceOptions: ParsableArguments {
         if let loraAlpha { p.loraAlpha = loraAlpha }
     }
 
+    /// The method's config: the run's saved one with `--resume`, else `effective()`.
+    func config<C: Decodable>(_ type: C.Type, effective: () throws -> C) throws -> C {
+        try resume.map { try RunFiles.savedConfig(C.self, run: URL(fileURLWithPath: $0)) } ?? effective()
+    }
+
+    /// The trainer continuing the `--resume` run, or a new run's trainer (its effective `config` saved in the run
+    /// folder); and the run folder.
+    func start<T, C: Encodable>(_ config: C, training: TrainingConfig, new: () throws -> T,
+                                resuming: (URL) throws -> T) throws -> (trainer: T, run: URL) {
+        if let resume {
+            let run = URL(fileURLWithPath: resume)
+            return (try resuming(run), run)
+        }
+        let run = RunFiles.folder(training)
+        let trainer = try new()
+        try RunFiles.saveEffectiveConfig(config, run: run)
+        return (trainer, run)
+    }
+
     /// Throws if `--resume` comes with a config file or flags it would ignore.
     func refuseWithResume(_ training: TrainingOptions, extra: [String] = []) throws {
         try training.refuseWithResume(resume)
         let flags = given + extra
         guard resume != nil, !flags.isEmpty else { return }
         throw ValidationError("--resume continues with the run's saved config; drop \(flags.joined(separator: ", "))")
+    }
+}
+
+/// Where the reference log-probs of `dpo` and `kto` come from; each flag overrides the config file only when given.
+struct ReferenceOptions: ParsableArguments {
+    @Option(help: "Reference log-probs from a frozen copy of the model (copy) or from the model with its LoRA adapters switched off (adapters_off, needs --use-peft true) (reference; default: copy).")
+    var reference: ReferenceSource?
+
+    @Option(help: "Compute reference log-probs once before training, cached in the run folder and reused on resume, true or false (precompute_ref_log_probs; default: true).")
+    var precomputeRefLogProbs: Bool?
+
+    /// The flags given, which `--resume` refuses.
+    var given: [String] {
+        [("--reference", reference != nil), ("--precompute-ref-log-probs", precomputeRefLogProbs != nil)].filter(\.1).map(\.0)
+    }
+
+    /// Writes the flags that were given over a config's reference settings.
+    func apply(reference r: inout ReferenceSource, precompute p: inout Bool) {
+        if let reference { r = reference }
+        if let precomputeRefLogProbs { p = precomputeRefLogProbs }
     }
 }
 
