@@ -11,7 +11,8 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
     public var bias = 0.0
     /// Chat SFT on `sft.jsonl` (good and bad responses mixed), from the arithmetic SFT model, which has seen none of
     /// the world's words: 400 steps at 1e-3 left the loss at 2.6 and the policy refusing nothing; at 3e-3, 800 steps
-    /// copy the data's refusal mix (37.5% of harmful prompts, 36.9% of look-alikes).
+    /// copy the data's refusal mix (`tether quickstart --seed 0|1|2`: 45–57.5% of harmful prompts refused, 40.5–48.8%
+    /// of look-alikes).
     public var sft = QuickstartPreferenceConfig.stage(steps: 800, learningRate: 3e-3, packing: true)
     /// The Bradley–Terry reward model, from the chat SFT weights with a fresh scalar head.
     public var reward = QuickstartPreferenceConfig.stage(steps: 300, learningRate: 3e-4, packing: false)
