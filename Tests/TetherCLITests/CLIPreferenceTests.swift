@@ -67,6 +67,22 @@ import TetherAlign
         _ = try RewardCommand.TrainCommand.parse(base + ["--resume", rm1.run.path]).train()
         #expect(try Metrics.read(rm1.run.appendingPathComponent("metrics.jsonl")).map { $0.filter { !Metrics.timingKeys.contains($0.key) } } == straight)
 
+        // An ensemble stopped inside member 0, before member 1 began, resumes both and ends as an uninterrupted run.
+        let ensemble = try RewardCommand.TrainCommand.parse(single + ["--run-name", "rm2", "--ensemble-size", "2"]).train().run
+        func memberMetrics() throws -> [[MetricRecord]] {
+            try (0..<2).map { k in
+                try Metrics.read(ensemble.appendingPathComponent("member-\(k)/metrics.jsonl")).map { $0.filter { !Metrics.timingKeys.contains($0.key) } }
+            }
+        }
+        let ensembleStraight = try memberMetrics()
+        let accuracy = try Data(contentsOf: ensemble.appendingPathComponent("metrics.json"))
+        for gone in ["member-0/checkpoint-2", "member-1", "metrics.json"] {
+            try FileManager.default.removeItem(at: ensemble.appendingPathComponent(gone))
+        }
+        _ = try RewardCommand.TrainCommand.parse(base + ["--resume", ensemble.path]).train()
+        #expect(try memberMetrics() == ensembleStraight)
+        #expect(try Data(contentsOf: ensemble.appendingPathComponent("metrics.json")) == accuracy)
+
         // DPO with LoRA as its own reference; its effective config is saved.
         let dpo = try DPOCommand.parse(base + common(dir, "dpo") + ["--use-peft", "true", "--reference", "adapters_off",
                                                                     "--loss-type", "robust", "--label-smoothing", "0.1"]).train()

@@ -36,7 +36,7 @@ struct RewardCommand: ParsableCommand {
         @Option(help: "Train each ensemble member on a bootstrap resample of the training pairs, true or false (ensemble_bootstrap; default: false).")
         var ensembleBootstrap: Bool?
 
-        @Option(help: "Continue the single reward model's run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and starting model; the run's saved config is used, so no --config or training flags (default: start a new run).")
+        @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and starting model; an ensemble continues each member from its own newest checkpoint and starts the members not begun yet. The run's saved config is used, so no --config or training flags (default: start a new run).")
         var resume: String?
 
         /// The effective config: the file, the reward defaults where it is silent, then the flags.
@@ -54,6 +54,7 @@ struct RewardCommand: ParsableCommand {
         }
 
         /// Trains; returns the run folder (the ensemble's folder when there are several members) and the last checkpoint.
+        /// Ctrl-C stops after the member being trained has saved its checkpoint; `--resume` carries on from there.
         @discardableResult
         func train() throws -> (run: URL, checkpoint: URL?) {
             try training.refuseWithResume(resume)
@@ -61,7 +62,6 @@ struct RewardCommand: ParsableCommand {
                 throw ValidationError("--resume continues with the run's saved config; drop the reward flags")
             }
             let config = try resume.map { try RunFiles.savedConfig(RewardConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
-            if resume != nil && config.ensembleSize > 1 { throw ValidationError("--resume continues a single reward model, not an ensemble") }
             let tok = try PreferenceFiles.tokenizers(model: model)
             let shape = try TransformerConfig(contentsOf: URL(fileURLWithPath: model).appendingPathComponent("config.json"))
             let length = PreferencePairs.lengthLimit(config.training.maxLength, model: shape)
@@ -70,28 +70,29 @@ struct RewardCommand: ParsableCommand {
             let (trainSet, evalSet) = try RewardTrainer.split(config: config, train: all, eval: given)
             let run = resume.map { URL(fileURLWithPath: $0) } ?? RunFiles.folder(config.training)
             guard resume != nil || !FileManager.default.fileExists(atPath: run.path) else { throw TrainingError.runExists(path: run.path) }
+            if resume == nil && config.ensembleSize > 1 {  // the ensemble's own config, for --resume
+                try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+                try RunFiles.saveEffectiveConfig(config, run: run)
+            }
             var members: [ScoreModel] = [], accuracies: [Double] = [], last: URL? = nil
             for k in 0..<config.ensembleSize {
-                var member = config
-                member.evalSize = nil
-                member.ensembleSize = 1
-                if config.ensembleSize > 1 {
-                    member.training.outputDir = run.path
-                    member.training.runName = "member-\(k)"
-                    member.training.seed = config.training.seed + UInt64(k)
-                    member.training.dataSeed = config.training.dataSeed + UInt64(k)
-                }
+                let member = config.member(k, in: run)
+                let memberRun = config.ensembleSize > 1 ? RunFiles.folder(member.training) : run
                 let scorer = try ScoreModel(contentsOf: URL(fileURLWithPath: model), requireHead: false, seed: member.training.seed)
                 let rows = config.ensembleBootstrap ? RewardTrainer.bootstrap(trainSet, seed: member.training.seed) : trainSet
                 let trainer: RewardTrainer
-                if resume != nil {
-                    trainer = try RewardTrainer(resuming: run, config: member, model: scorer, train: rows, eval: evalSet, padId: tok.pad)
+                if resume != nil && FileManager.default.fileExists(atPath: memberRun.path) {
+                    trainer = try RewardTrainer(resuming: memberRun, config: member, model: scorer, train: rows, eval: evalSet, padId: tok.pad)
                 } else {
                     trainer = try RewardTrainer(config: member, model: scorer, train: rows, eval: evalSet, padId: tok.pad)
                     try RunFiles.saveEffectiveConfig(config.ensembleSize > 1 ? member : config, run: trainer.loop.runDirectory)
                 }
-                try trainer.train()
+                let outcome = try trainer.train()
                 try RunFiles.copyTokenizer(tok.url, into: trainer.loop.runDirectory)
+                if case .interrupted(let checkpoint) = outcome {
+                    print("stopped during \(memberRun.lastPathComponent); continue with --resume \(run.path)")
+                    return (run, checkpoint)
+                }
                 members.append(scorer)
                 accuracies.append(evalSet.map { RewardEnsemble(members: [scorer]).accuracy($0, padId: tok.pad) } ?? .nan)
                 last = trainer.loop.lastCheckpoint

@@ -42,6 +42,20 @@ public struct RewardConfig: Codable, Sendable, Equatable {
         try c.encode(ensembleSize, forKey: .ensembleSize); try c.encode(ensembleBootstrap, forKey: .ensembleBootstrap)
     }
 
+    /// Member `k` of the ensemble whose run folder is `run`: one reward model with seed `seed + k` and data order
+    /// `data_seed + k`, its run folder `run/member-k`. A single model (`ensembleSize` 1) is its own member.
+    public func member(_ k: Int, in run: URL) -> RewardConfig {
+        var m = self
+        m.evalSize = nil
+        m.ensembleSize = 1
+        guard ensembleSize > 1 else { return m }
+        m.training.outputDir = run.path
+        m.training.runName = "member-\(k)"
+        m.training.seed = training.seed + UInt64(k)
+        m.training.dataSeed = training.dataSeed + UInt64(k)
+        return m
+    }
+
     /// Throws naming the first field whose value cannot work.
     public func validate() throws(TrainingError) {
         try training.validate()
