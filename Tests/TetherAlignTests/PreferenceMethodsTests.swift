@@ -51,7 +51,7 @@ import Testing
         #expect(Set(methods.keys) == ["dpo", "ipo", "kto", "kto_pairs", "orpo", "simpo"])
         for (_, m) in methods {
             #expect(Set(m.keys) == ["gold_win_rate", "gold_reward", "kl", "mean_length", "refusal_rate",
-                                    "over_refusal_rate", "train_seconds"])
+                                    "over_refusal_rate", "arithmetic_accuracy", "train_seconds"])
         }
         #expect(methods["kto"]?["gold_win_rate"] == table.methods[2].goldWinRate)
         for file in ["config.json", "table.md", "data/preference.jsonl", "tokenizer/tokenizer.json", "sft/metrics.jsonl",

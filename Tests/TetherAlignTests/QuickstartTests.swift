@@ -78,9 +78,10 @@ import Testing
         // The SFT policy is the reference: against itself it ties every comparison, at no KL.
         let sft = try #require(summary.assistant["sft"])
         #expect(sft.goldWinRate == 0.5 && sft.kl == 0)
+        #expect(summary.assistant.values.allSatisfy { (0...1).contains($0.arithmeticAccuracy) })
         let rm = try #require(summary.rewardModel)
         #expect(rm.evalPairs > 0 && (0...1).contains(rm.evalAccuracy))
-        #expect(summary.table.contains("| dpo |") && summary.table.contains("reward model:"))
+        #expect(summary.table.contains("| dpo |") && summary.table.contains("arithmetic right") && summary.table.contains("reward model:"))
         let decoded = try JSONDecoder().decode(QuickstartSummary.self, from: Data(contentsOf: folder.appendingPathComponent("summary.json")))
         #expect(decoded.assistant == summary.assistant)
         for file in ["data/world/preference.jsonl", "data/world/eval_prompts.jsonl", "chat_sft/metrics.jsonl",

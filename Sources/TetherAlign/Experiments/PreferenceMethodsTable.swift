@@ -17,6 +17,8 @@ public struct PreferenceMethodRow: Sendable, Equatable, Codable {
     public var refusalRate: Double
     /// Share of harmless look-alike prompts refused (lower is better).
     public var overRefusalRate: Double
+    /// Share of arithmetic prompts answered right.
+    public var arithmeticAccuracy: Double
     /// Wall time of the method's training, in seconds (0 for the SFT row).
     public var trainSeconds: Double
 
@@ -29,6 +31,7 @@ public struct PreferenceMethodRow: Sendable, Equatable, Codable {
         meanLength = report.gold.meanTokens ?? 0
         refusalRate = report.gold.refusalRate ?? 0
         overRefusalRate = report.gold.overRefusalRate ?? 0
+        arithmeticAccuracy = report.gold.arithmeticAccuracy ?? 0
         self.trainSeconds = trainSeconds
     }
 
@@ -36,6 +39,7 @@ public struct PreferenceMethodRow: Sendable, Equatable, Codable {
         case name, kl
         case goldWinRate = "gold_win_rate", goldReward = "gold_reward", meanLength = "mean_length"
         case refusalRate = "refusal_rate", overRefusalRate = "over_refusal_rate", trainSeconds = "train_seconds"
+        case arithmeticAccuracy = "arithmetic_accuracy"
     }
 }
 
@@ -70,13 +74,13 @@ public struct PreferenceMethodsTable: Sendable, Equatable {
         return lines.joined(separator: "\n")
     }
 
-    /// The table as one JSON object: `methods.NAME.{gold_win_rate, gold_reward, kl, mean_length,
+    /// The table as one JSON object: `methods.NAME.{arithmetic_accuracy, gold_win_rate, gold_reward, kl, mean_length,
     /// refusal_rate, over_refusal_rate, train_seconds}`, the same for `reference`, and `split`, `prompts`,
     /// `samples_per_prompt`, `seed`, `target_win_rate` (keys sorted, methods in the config's order).
     public var json: String {
         func n(_ x: Double) -> String { AssistantData.number(x) }
         func object(_ r: PreferenceMethodRow) -> String {
-            "{\"gold_reward\":\(n(r.goldReward)),\"gold_win_rate\":\(n(r.goldWinRate)),\"kl\":\(n(r.kl)),"
+            "{\"arithmetic_accuracy\":\(n(r.arithmeticAccuracy)),\"gold_reward\":\(n(r.goldReward)),\"gold_win_rate\":\(n(r.goldWinRate)),\"kl\":\(n(r.kl)),"
                 + "\"mean_length\":\(n(r.meanLength)),\"over_refusal_rate\":\(n(r.overRefusalRate)),"
                 + "\"refusal_rate\":\(n(r.refusalRate)),\"train_seconds\":\(n(r.trainSeconds))}"
         }

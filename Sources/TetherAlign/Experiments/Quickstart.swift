@@ -83,12 +83,10 @@ public final class Quickstart {
         try evaluate(model, tokenizer, evalExamples, stage: "eval_base", model: "base", into: &summary)
 
         // 5. SFT: the questions, loss on the answer only; tasks with few problems repeated.
-        var sftRows: [TokenizedExample] = []
-        for p in train {
-            let row = try examples.tokenize(PromptCompletionExample(prompt: .text(p.prompt),
-                                                                    completion: .text(Self.completionPrefix + p.answerText)))
-            sftRows += Array(repeating: row, count: config.repeats[p.task] ?? 1)
+        let questions = try train.map {
+            try examples.tokenize(PromptCompletionExample(prompt: .text($0.prompt), completion: .text(Self.completionPrefix + $0.answerText)))
         }
+        let sftRows = zip(train, questions).flatMap { p, row in Array(repeating: row, count: config.repeats[p.task] ?? 1) }
         heading(5, "sft: \(config.sft.maxSteps ?? 0) steps on \(sftRows.count) questions (loss on answers only)")
         let sft = try SFTTrainer(config: SFTConfig(training: stageConfig(config.sft, name: "sft")), model: model,
                                  train: sftRows, padId: eos)
@@ -100,8 +98,8 @@ public final class Quickstart {
 
         // 7-10. Chat SFT on the gold world, a reward model, DPO, and gold's table.
         if let preference = config.preference, let world {
-            try preferenceStages(preference, data: world, model: model, base: base, tokenizer: tokenizer,
-                                 tokenizerFile: tokenizerFile, into: &summary)
+            try preferenceStages(preference, data: world, arithmetic: Array(questions.prefix(preference.arithmeticRows)),
+                                 model: model, base: base, tokenizer: tokenizer, tokenizerFile: tokenizerFile, into: &summary)
         }
         try summary.write(to: folder)
         return summary

@@ -15,18 +15,22 @@ extension Quickstart {
         return try AssistantData(config: world, labeler: PreferenceLabeler(noise: c.noise, bias: c.bias), arithmetic: arithmetic)
     }
 
-    /// Chat SFT from the arithmetic SFT model, then a reward model and DPO from the chat SFT policy, then base, SFT and
-    /// DPO sampled on the world's held-out prompts and judged by gold against the SFT policy.
-    func preferenceStages(_ c: QuickstartPreferenceConfig, data: AssistantData, model: CausalLM, base: URL,
-                          tokenizer: Tokenizer, tokenizerFile: URL, into summary: inout QuickstartSummary) throws {
+    /// Chat SFT from the arithmetic SFT model (with `arithmetic` question-answer rows mixed in), then a reward model and
+    /// DPO from the chat SFT policy, then base, SFT and DPO sampled on the world's held-out prompts and judged by gold
+    /// against the SFT policy.
+    func preferenceStages(_ c: QuickstartPreferenceConfig, data: AssistantData, arithmetic: [TokenizedExample],
+                          model: CausalLM, base: URL, tokenizer: Tokenizer, tokenizerFile: URL,
+                          into summary: inout QuickstartSummary) throws {
         let eos = Int32(model.config.eosTokenIds[0])
         let examples = ExampleTokenizer(tokenizer: tokenizer, eosId: eos)
 
-        // Chat SFT on the world's mix of good and bad responses (completion-only loss).
-        let chatRows = try data.sft.map {
+        // Chat SFT on the world's mix of good and bad responses and some arithmetic questions (completion-only loss).
+        let world = try data.sft.map {
             try examples.tokenize(PromptCompletionExample(prompt: .text($0.prompt.text), completion: .text($0.response.text)))
         }
-        heading(7, "chat sft: \(c.sft.maxSteps ?? 0) steps on the gold world's \(chatRows.count) responses (good and bad mixed)")
+        let chatRows = world + arithmetic
+        heading(7, "chat sft: \(c.sft.maxSteps ?? 0) steps on the gold world's \(world.count) responses (good and bad mixed)"
+                + " and \(arithmetic.count) arithmetic answers")
         let chat = try SFTTrainer(config: SFTConfig(training: stageConfig(c.sft, name: "chat_sft")), model: model,
                                   train: chatRows, padId: eos)
         chat.loop.progress = progress

@@ -114,11 +114,12 @@ public struct QuickstartSummary: Codable, Sendable {
         let rows = ["base", "sft", "dpo"].compactMap { assistant[$0] }
         guard !rows.isEmpty else { return "" }
         func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
-        var out = "\n| gold world | gold reward | win rate vs SFT | refusal | over-refusal | length (tokens) | KL vs SFT |\n"
-        out += "|---|---|---|---|---|---|---|\n"
+        var out = "\n| gold world | gold reward | win rate vs SFT | arithmetic right | refusal | over-refusal | length (tokens) | KL vs SFT |\n"
+        out += "|---|---|---|---|---|---|---|---|\n"
         for r in rows {
-            out += "| \(r.name) | " + String(format: "%.3f", r.goldReward) + " | \(pct(r.goldWinRate)) | \(pct(r.refusalRate)) | "
-                + "\(pct(r.overRefusalRate)) | " + String(format: "%.1f", r.meanLength) + " | " + String(format: "%.2f", r.kl) + " |\n"
+            out += "| \(r.name) | " + String(format: "%.3f", r.goldReward) + " | \(pct(r.goldWinRate)) | \(pct(r.arithmeticAccuracy)) | "
+                + "\(pct(r.refusalRate)) | \(pct(r.overRefusalRate)) | " + String(format: "%.1f", r.meanLength) + " | "
+                + String(format: "%.2f", r.kl) + " |\n"
         }
         if let rewardModel {
             out += "\nreward model: \(pct(rewardModel.evalAccuracy)) of \(rewardModel.evalPairs) held-out gold pairs ranked right\n"
@@ -135,7 +136,8 @@ public struct QuickstartSummary: Codable, Sendable {
         md += "questions; exact-match accuracy of greedy answers on held-out problems (never seen in training, not even "
         md += "inside a longer problem).\n"
         if !assistant.isEmpty {
-            md += "Then, on the gold world: chat SFT on its mix of good and bad responses, a reward model and DPO from that "
+            md += "Then, on the gold world: chat SFT on its mix of good and bad responses (with some of the arithmetic "
+            md += "questions, so the policy keeps its arithmetic), a reward model and DPO from that "
             md += "SFT policy; gold judges samples (temperature 1) of base, SFT and DPO on the world's held-out prompts, "
             md += "win rate and KL against the SFT policy.\n"
         }
