@@ -80,8 +80,9 @@ public struct PreferenceMethodsTable: Sendable, Equatable {
     public var json: String {
         func n(_ x: Double) -> String { AssistantData.number(x) }
         func object(_ r: PreferenceMethodRow) -> String {
-            "{\"arithmetic_accuracy\":\(n(r.arithmeticAccuracy)),\"gold_reward\":\(n(r.goldReward)),\"gold_win_rate\":\(n(r.goldWinRate)),\"kl\":\(n(r.kl)),"
-                + "\"mean_length\":\(n(r.meanLength)),\"over_refusal_rate\":\(n(r.overRefusalRate)),"
+            "{\"arithmetic_accuracy\":\(n(r.arithmeticAccuracy)),\"gold_reward\":\(n(r.goldReward)),"
+                + "\"gold_win_rate\":\(n(r.goldWinRate)),\"kl\":\(n(r.kl)),\"mean_length\":\(n(r.meanLength)),"
+                + "\"over_refusal_rate\":\(n(r.overRefusalRate)),"
                 + "\"refusal_rate\":\(n(r.refusalRate)),\"train_seconds\":\(n(r.trainSeconds))}"
         }
         let methodsJSON = methods.map { "\(JSONText.quoted($0.name)):\(object($0))" }.joined(separator: ",")

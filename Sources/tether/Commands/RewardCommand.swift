@@ -77,7 +77,7 @@ struct RewardCommand: ParsableCommand {
             var members: [ScoreModel] = [], accuracies: [Double] = [], last: URL? = nil
             for k in 0..<config.ensembleSize {
                 let member = config.member(k, in: run)
-                let memberRun = config.ensembleSize > 1 ? RunFiles.folder(member.training) : run
+                let memberRun = RunFiles.folder(member.training)
                 let scorer = try ScoreModel(contentsOf: URL(fileURLWithPath: model), requireHead: false, seed: member.training.seed)
                 let rows = config.ensembleBootstrap ? RewardTrainer.bootstrap(trainSet, seed: member.training.seed) : trainSet
                 let trainer: RewardTrainer

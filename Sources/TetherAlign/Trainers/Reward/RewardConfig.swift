@@ -43,12 +43,16 @@ public struct RewardConfig: Codable, Sendable, Equatable {
     }
 
     /// Member `k` of the ensemble whose run folder is `run`: one reward model with seed `seed + k` and data order
-    /// `data_seed + k`, its run folder `run/member-k`. A single model (`ensembleSize` 1) is its own member.
+    /// `data_seed + k`, its run folder `run/member-k`. A single model (`ensembleSize` 1) is its own member, in `run`.
     public func member(_ k: Int, in run: URL) -> RewardConfig {
         var m = self
         m.evalSize = nil
         m.ensembleSize = 1
-        guard ensembleSize > 1 else { return m }
+        guard ensembleSize > 1 else {
+            m.training.outputDir = run.deletingLastPathComponent().path
+            m.training.runName = run.lastPathComponent
+            return m
+        }
         m.training.outputDir = run.path
         m.training.runName = "member-\(k)"
         m.training.seed = training.seed + UInt64(k)
