@@ -11,8 +11,11 @@ struct QuickstartCommand: ParsableCommand {
     @Option(help: "Folder for everything the quickstart writes; it must not exist (default: runs/quickstart).")
     var out = "runs/quickstart"
 
+    @Option(help: "YAML (or JSON) with the quickstart's config keys, as in OUT/config.json; a nested mapping changes only the keys it names (e.g. `sft: {weight_decay: 0.5}`), and the flags below override it (default: none, the built-in settings).")
+    var config: String?
+
     @Option(help: "Seed of the data, the tokenizer, initialisation and data order (default: 0).")
-    var seed: UInt64 = 0
+    var seed: UInt64?
 
     @Option(help: "Pretraining steps (default: \(QuickstartConfig().pretrain.maxSteps!)).")
     var pretrainSteps: Int?
@@ -32,13 +35,19 @@ struct QuickstartCommand: ParsableCommand {
         if let s = sftSteps, s < 1 { throw ValidationError("--sft-steps: expected at least 1, got \(s)") }
     }
 
-    func run() throws {
-        var config = QuickstartConfig()
-        config.seed = seed
+    /// The effective config: the built-in settings, then the config file, then the flags.
+    func effectiveConfig() throws -> QuickstartConfig {
+        var config = try self.config.map { try ConfigFile.overlay(QuickstartConfig(), from: $0) } ?? QuickstartConfig()
+        if let seed { config.seed = seed }
         if let pretrainSteps { config.pretrain.maxSteps = pretrainSteps; config.pretrain.warmupSteps = pretrainSteps / 20 }
         if let sftSteps { config.sft.maxSteps = sftSteps; config.sft.warmupSteps = sftSteps / 20 }
-        config.validationProblems = validationProblems
+        if let validationProblems { config.validationProblems = validationProblems }
         if arithmeticOnly { config.preference = nil }
+        return config
+    }
+
+    func run() throws {
+        let config = try effectiveConfig()
         let folder = URL(fileURLWithPath: out)
         let summary = try Quickstart(config: config, folder: folder).run()
         print("\n" + summary.table)
