@@ -1,4 +1,5 @@
 import Foundation
+import TetherAlign
 import Yams
 
 extension ConfigFile {
@@ -35,6 +36,8 @@ extension ConfigFile {
         } catch let error as DecodingError {
             let (keyPath, why) = explainNested(error)
             throw fail(keyPath, why)
+        } catch let TrainingError.badConfig(field, why) {
+            throw fail(firstPath(to: field, in: mapping) ?? [field], why)
         }
         // A key of the file that does not come back when the config is written again is not one of its keys.
         let written = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
@@ -59,6 +62,16 @@ extension ConfigFile {
             let w = child(written, k), b = child(base, k)
             guard user is [Any] || w != nil || b != nil else { return path + [k] }
             if let found = firstUnknown(child(user, k)!, in: w, or: b, at: path + [k]) { return found }
+        }
+        return nil
+    }
+
+    /// The first key path in `user` (sorted order, depth first) that ends in `key`.
+    static func firstPath(to key: String, in user: Any, at path: [String] = []) -> [String]? {
+        guard let u = user as? [String: Any] else { return nil }
+        for k in u.keys.sorted() {
+            if k == key { return path + [k] }
+            if let found = firstPath(to: key, in: u[k]!, at: path + [k]) { return found }
         }
         return nil
     }

@@ -43,6 +43,8 @@ import TetherAlign
         #expect(type.contains(":2: field 'sft.weight_decay': expected a number"), "\(type)")
         let element = failure("layers: 2\ntasks:\n  - operation: add\n    digits_a: 3\n")
         #expect(element.contains(":3: field 'tasks.0.digits_b': required key missing"), "\(element)")
+        let range = failure("seed: 1\npretrain:\n  learning_rate: -1\n")
+        #expect(range.contains(":3: field 'pretrain.learning_rate':"), "\(range)")
         #expect(failure("- 1\n- 2\n").contains("expected a mapping"))
         #expect(failure("sft: [1\n").contains("not valid YAML"))
     }
