@@ -29,6 +29,16 @@ import TetherAlign
         #expect(c.sft.maxSteps == 7_000 && c.sft.learningRate == 2e-3)   // the stage's other settings stay
     }
 
+    @Test func aSavedConfigReadsBackWhole() throws {
+        var saved = QuickstartConfig()          // as summary.json's `config` holds it
+        saved.seed = 9
+        saved.sft.weightDecay = 1
+        saved.validationProblems = 20
+        saved.preference?.prompts = 300
+        let json = String(decoding: try JSONEncoder().encode(saved), as: UTF8.self)
+        #expect(try config(json) == saved)
+    }
+
     @Test func flagsOverrideTheFileAndAnEmptyFileIsTheDefaults() throws {
         let c = try config("seed: 4\nvalidation_problems: 50\nsft: {max_steps: 100}\n", ["--seed", "7", "--arithmetic-only"])
         #expect(c.seed == 7 && c.validationProblems == 50 && c.sft.maxSteps == 100 && c.preference == nil)
