@@ -57,6 +57,8 @@ import Testing
         #expect(fm.fileExists(atPath: sftCheckpoint + "/tokenizer.json"))
         let decoded = try JSONDecoder().decode(QuickstartSummary.self, from: Data(contentsOf: folder.appendingPathComponent("summary.json")))
         #expect(decoded.accuracy == summary.accuracy)
+        let saved = try JSONDecoder().decode(QuickstartConfig.self, from: Data(contentsOf: folder.appendingPathComponent("config.json")))
+        #expect(saved == Self.tinyConfig())
         #expect(summary.table.contains("| add_1x1 |") && summary.table.contains("| total |"))
         // Pretraining text states the facts; the SFT data asks the questions; the test problems are in neither.
         let pretrain = try String(contentsOf: folder.appendingPathComponent("data/pretrain.jsonl"), encoding: .utf8)

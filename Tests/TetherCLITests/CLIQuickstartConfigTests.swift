@@ -30,7 +30,7 @@ import TetherAlign
     }
 
     @Test func aSavedConfigReadsBackWhole() throws {
-        var saved = QuickstartConfig()          // as summary.json's `config` holds it
+        var saved = QuickstartConfig()          // as a run's config.json holds it
         saved.seed = 9
         saved.sft.weightDecay = 1
         saved.validationProblems = 20

@@ -27,7 +27,7 @@ public final class Quickstart {
     /// Runs every stage and writes `summary.json` and `report.md`; throws, writing nothing, if `folder` exists.
     @discardableResult
     public func run() throws -> QuickstartSummary {
-        try ExperimentFolder.create(folder, config: nil as QuickstartConfig?)  // the config goes into summary.json
+        try ExperimentFolder.create(folder, config: config)   // config.json from the start; summary.json repeats it
         var summary = QuickstartSummary(config: config)
 
         // 1. Data: problems with a held-out test set; pretraining states the training facts in words. The gold world

@@ -11,7 +11,7 @@ struct QuickstartCommand: ParsableCommand {
     @Option(help: "Folder for everything the quickstart writes; it must not exist (default: runs/quickstart).")
     var out = "runs/quickstart"
 
-    @Option(help: "YAML (or JSON) with the quickstart's config keys, as in the `config` object of OUT/summary.json; a nested mapping changes only the keys it names (e.g. `sft: {weight_decay: 0.5}`), and the flags below override it (default: none, the built-in settings).")
+    @Option(help: "YAML (or JSON) with the quickstart's config keys, as in OUT/config.json, which every run writes; a nested mapping changes only the keys it names (e.g. `sft: {weight_decay: 0.5}`), and the flags below override it (default: none, the built-in settings).")
     var config: String?
 
     @Option(help: "Seed of the data, the tokenizer, initialisation and data order (default: 0).")
