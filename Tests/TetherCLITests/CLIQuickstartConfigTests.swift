@@ -32,7 +32,7 @@ import TetherAlign
     @Test func aSavedConfigReadsBackWhole() throws {
         var saved = QuickstartConfig()          // as a run's config.json holds it
         saved.seed = 9
-        saved.sft.weightDecay = 1
+        saved.sft.weightDecay = 0.3
         saved.validationProblems = 20
         saved.preference?.prompts = 300
         let json = String(decoding: try JSONEncoder().encode(saved), as: UTF8.self)
