@@ -164,14 +164,18 @@ extension CausalLM {
 
 extension ScoreModel {
     /// Loads a scorer from an HF folder. With `requireHead` false, a checkpoint without
-    /// `score.weight` (a causal LM, say) loads the trunk and keeps a fresh head.
-    public convenience init(contentsOf folder: URL, labels: Int = 1, requireHead: Bool = true, seed: UInt64 = 0) throws {
+    /// `score.weight` (a causal LM, say) loads the trunk and keeps a fresh head (and a zero
+    /// verifier). `verifier` nil: one exactly when the checkpoint has `verifier.weight`.
+    public convenience init(contentsOf folder: URL, labels: Int = 1, requireHead: Bool = true, verifier: Bool? = nil,
+                            seed: UInt64 = 0) throws {
         let config = try TransformerConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        let withVerifier = try verifier ?? TensorSource(folder: folder).contains("verifier.weight")
         var zeros = WeightSource(rng: nil)
         // A random head, kept when the checkpoint has none.
-        self.init(config: config, labels: labels, weights: &zeros, head: WeightSource(rng: RandomGenerator(seed: seed)))
+        self.init(config: config, labels: labels, verifier: withVerifier, weights: &zeros,
+                  head: WeightSource(rng: RandomGenerator(seed: seed)))
         try Checkpoint.load(into: self, family: config.family, from: folder,
-                            allowMissing: { !requireHead && $0 == "score.weight" })
+                            allowMissing: { !requireHead && ($0 == "score.weight" || $0 == "verifier.weight") })
     }
 
     /// Saves `config.json` (a `...ForSequenceClassification` with `num_labels`) and

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import tether
+import Tether
 import TetherAlign
 
 /// `reward train|score`, `dpo`, `kto` and `orpo` end to end on a tiny pretrained model and handmade pairs.
@@ -59,9 +60,12 @@ import TetherAlign
             .write(to: long, atomically: true, encoding: .utf8)
         #expect(try RewardCommand.ScoreCommand.parse(["--model", members[0], "--data", long.path]).outputLines().count == 2)
 
-        // A single reward model resumes from its checkpoint and ends as an uninterrupted run.
-        let single = base + common(dir, "rm1") + ["--save-steps", "1"]
+        // A single reward model (with the token verifier, saved in its checkpoint) resumes from its checkpoint and ends
+        // as an uninterrupted run.
+        let single = base + common(dir, "rm1") + ["--save-steps", "1", "--token-verifier", "true"]
         let rm1 = try RewardCommand.TrainCommand.parse(single).train()
+        let rm1Tensors = try SafeTensorsFile(url: rm1.run.appendingPathComponent("checkpoint-1/model.safetensors")).names
+        #expect(rm1Tensors.contains("verifier.weight"))
         let straight = try Metrics.read(rm1.run.appendingPathComponent("metrics.jsonl")).map { $0.filter { !Metrics.timingKeys.contains($0.key) } }
         try FileManager.default.removeItem(at: rm1.run.appendingPathComponent("checkpoint-2"))
         _ = try RewardCommand.TrainCommand.parse(base + ["--resume", rm1.run.path]).train()

@@ -142,6 +142,14 @@ import Testing
         #expect(scorer.transformer.tokenEmbedding.weight.scalars() == lm.transformer.tokenEmbedding.weight.scalars())
     }
 
+    @Test func aVerifierOnAnUntiedModelReadsItsLMHead() throws {
+        let scorer = try ScoreModel(contentsOf: fixture("tiny-qwen2"), requireHead: false, verifier: true)
+        let lm = try CausalLM(contentsOf: fixture("tiny-qwen2"))
+        #expect(scorer.lmHead?.weight.scalars() == lm.outputWeight.scalars())
+        #expect(scorer.verifier?.weight.scalars().allSatisfy { $0 == 0 } == true)  // a fresh verifier starts at zero
+        #expect(try ScoreModel(contentsOf: fixture("tiny-qwen2-score")).verifier == nil)
+    }
+
     @Test func scoreModelRoundTrip() throws {
         let scorer = try ScoreModel(contentsOf: fixture("tiny-qwen2-score"))
         let folder = temporaryFolder()

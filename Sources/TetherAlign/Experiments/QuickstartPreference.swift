@@ -36,7 +36,8 @@ extension Quickstart {
         chat.loop.progress = progress
         let sftCheckpoint = try runStage(chat.loop, stage: "chat_sft", into: &summary, tokenizer: tokenizerFile)
 
-        // The reward model: the chat SFT weights with a fresh scalar head, Bradley–Terry on the labeled pairs.
+        // The reward model: the chat SFT weights with a fresh scalar head (and token verifier), Bradley–Terry on the
+        // labeled pairs.
         let pairs = try data.preference.map {
             try examples.tokenize(PreferenceExample(prompt: .text($0.prompt.text), chosen: .text($0.chosen.text),
                                                     rejected: .text($0.rejected.text)))
@@ -47,7 +48,7 @@ extension Quickstart {
                                                                rejected: .text($0.rejected.text))), maxLength: length)
         }
         heading(8, "reward model: \(c.reward.maxSteps ?? 0) steps on \(pairs.count) labeled pairs")
-        let scorer = try ScoreModel(contentsOf: sftCheckpoint, requireHead: false, seed: config.seed)
+        let scorer = try ScoreModel(contentsOf: sftCheckpoint, requireHead: false, verifier: c.rewardTokenVerifier, seed: config.seed)
         let reward = try RewardTrainer(config: RewardConfig(training: stageConfig(c.reward, name: "reward")), model: scorer,
                                        train: pairs.map { RewardPair($0, maxLength: length) }, padId: eos)
         reward.loop.progress = progress

@@ -21,6 +21,9 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
     public var arithmeticRows = 2000
     /// The Bradley–Terry reward model, from the chat SFT weights with a fresh scalar head.
     public var reward = QuickstartPreferenceConfig.stage(steps: 300, learningRate: 3e-4, packing: false)
+    /// Give the reward model the token verifier (``ScoreModel``): on seed 0's chat SFT weights, held-out accuracy
+    /// 79.1% → 85.5% with `tether reward train` (right-vs-wrong sums 40% → 86%; products stay near chance).
+    public var rewardTokenVerifier = true
     /// DPO (sigmoid loss) from the chat SFT policy, with a frozen copy of it as the reference.
     public var dpo = QuickstartPreferenceConfig.stage(steps: 250, learningRate: 2e-4, packing: false)
     /// DPO's β.
@@ -46,7 +49,7 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case prompts, noise, bias, sft, reward, dpo, beta
-        case arithmeticRows = "arithmetic_rows"
+        case arithmeticRows = "arithmetic_rows", rewardTokenVerifier = "reward_token_verifier"
         case samplesPerPrompt = "samples_per_prompt", maxNewTokens = "max_new_tokens"
     }
 }

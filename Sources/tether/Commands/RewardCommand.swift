@@ -36,6 +36,9 @@ struct RewardCommand: ParsableCommand {
         @Option(help: "Train each ensemble member on a bootstrap resample of the training pairs, true or false (ensemble_bootstrap; default: false).")
         var ensembleBootstrap: Bool?
 
+        @Option(help: "Give a fresh scorer the token verifier, true or false: a learned per-token weight on the LM head's log-prob of each written token, summed into the reward, so a trunk that can compute an answer can check the written one (token_verifier; default: false; a reward model keeps what it has).")
+        var tokenVerifier: Bool?
+
         @Option(help: "Continue the run in this folder (e.g. runs/NAME) from its newest checkpoint, with the same data and starting model; an ensemble continues each member from its own newest checkpoint and starts the members not begun yet. The run's saved config is used, so no --config or training flags (default: start a new run).")
         var resume: String?
 
@@ -49,6 +52,7 @@ struct RewardCommand: ParsableCommand {
             if let centerRewardsCoefficient { c.centerRewardsCoefficient = centerRewardsCoefficient }
             if let ensembleSize { c.ensembleSize = ensembleSize }
             if let ensembleBootstrap { c.ensembleBootstrap = ensembleBootstrap }
+            if let tokenVerifier { c.tokenVerifier = tokenVerifier }
             try c.validate()
             return c
         }
@@ -58,7 +62,8 @@ struct RewardCommand: ParsableCommand {
         @discardableResult
         func train() throws -> (run: URL, checkpoint: URL?) {
             try training.refuseWithResume(resume)
-            if resume != nil, centerRewardsCoefficient != nil || ensembleSize != nil || ensembleBootstrap != nil {
+            if resume != nil, centerRewardsCoefficient != nil || ensembleSize != nil || ensembleBootstrap != nil
+                || tokenVerifier != nil {
                 throw ValidationError("--resume continues with the run's saved config; drop the reward flags")
             }
             let config = try resume.map { try RunFiles.savedConfig(RewardConfig.self, run: URL(fileURLWithPath: $0)) } ?? effectiveConfig()
@@ -78,7 +83,8 @@ struct RewardCommand: ParsableCommand {
             for k in 0..<config.ensembleSize {
                 let member = config.member(k, in: run)
                 let memberRun = RunFiles.folder(member.training)
-                let scorer = try ScoreModel(contentsOf: URL(fileURLWithPath: model), requireHead: false, seed: member.training.seed)
+                let scorer = try ScoreModel(contentsOf: URL(fileURLWithPath: model), requireHead: false,
+                                            verifier: config.tokenVerifier ? true : nil, seed: member.training.seed)
                 let rows = config.ensembleBootstrap ? RewardTrainer.bootstrap(trainSet, seed: member.training.seed) : trainSet
                 let trainer: RewardTrainer
                 if resume != nil && FileManager.default.fileExists(atPath: memberRun.path) {

@@ -13,6 +13,9 @@ public struct RewardConfig: Codable, Sendable, Equatable {
     public var ensembleSize = 1
     /// Train each member on a bootstrap resample of the training pairs (`ensemble_bootstrap`, false).
     public var ensembleBootstrap = false
+    /// Add the token verifier to a fresh scorer (`token_verifier`, false): a learned per-token weight on the LM head's
+    /// log-prob of each written token, summed into the reward (``ScoreModel``).
+    public var tokenVerifier = false
 
     /// The defaults.
     public init(training: TrainingConfig = TrainingConfig()) { self.training = training }
@@ -20,6 +23,7 @@ public struct RewardConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case centerRewardsCoefficient = "center_rewards_coefficient", evalSize = "eval_size"
         case ensembleSize = "ensemble_size", ensembleBootstrap = "ensemble_bootstrap"
+        case tokenVerifier = "token_verifier"
     }
 
     /// Decodes a config; a missing key takes its default.
@@ -30,6 +34,7 @@ public struct RewardConfig: Codable, Sendable, Equatable {
         evalSize = try c.decodeIfPresent(SplitSize.self, forKey: .evalSize)
         ensembleSize = try c.decodeIfPresent(Int.self, forKey: .ensembleSize) ?? 1
         ensembleBootstrap = try c.decodeIfPresent(Bool.self, forKey: .ensembleBootstrap) ?? false
+        tokenVerifier = try c.decodeIfPresent(Bool.self, forKey: .tokenVerifier) ?? false
         try validate()
     }
 
@@ -40,6 +45,7 @@ public struct RewardConfig: Codable, Sendable, Equatable {
         try c.encode(centerRewardsCoefficient as Float?, forKey: .centerRewardsCoefficient)
         try c.encode(evalSize, forKey: .evalSize)
         try c.encode(ensembleSize, forKey: .ensembleSize); try c.encode(ensembleBootstrap, forKey: .ensembleBootstrap)
+        try c.encode(tokenVerifier, forKey: .tokenVerifier)
     }
 
     /// Member `k` of the ensemble whose run folder is `run`: one reward model with seed `seed + k` and data order
