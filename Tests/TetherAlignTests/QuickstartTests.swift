@@ -111,4 +111,11 @@ import Testing
         #expect(rest.count + validation.count == train.count)
         #expect(Set(rest.map(\.prompt)).isDisjoint(with: Set(validation.map(\.prompt))))
     }
+
+    @Test func chatSFTArithmeticRowsKeepEveryTasksShare() {
+        // The SFT rows hold the tasks one after another (here 6 addition rows, then 4 multiplication rows).
+        let rows = Array(repeating: "add", count: 6) + Array(repeating: "mul", count: 4)
+        #expect(Quickstart.spread(rows, count: 5) == ["add", "add", "add", "mul", "mul"])  // rows 0, 2, 4, 6, 8
+        #expect(Quickstart.spread(rows, count: 20) == rows)
+    }
 }

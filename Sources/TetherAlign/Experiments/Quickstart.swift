@@ -98,11 +98,18 @@ public final class Quickstart {
 
         // 7-10. Chat SFT on the gold world, a reward model, DPO, and gold's table.
         if let preference = config.preference, let world {
-            try preferenceStages(preference, data: world, arithmetic: Array(questions.prefix(preference.arithmeticRows)),
+            try preferenceStages(preference, data: world, arithmetic: Self.spread(sftRows, count: preference.arithmeticRows),
                                  model: model, base: base, tokenizer: tokenizer, tokenizerFile: tokenizerFile, into: &summary)
         }
         try summary.write(to: folder)
         return summary
+    }
+
+    /// `count` rows taken at even steps through `rows`, so every task keeps its share (`rows` hold the tasks one after
+    /// another: the first rows alone would be addition only, and the chat SFT then forgot multiplication).
+    static func spread<T>(_ rows: [T], count: Int) -> [T] {
+        guard count < rows.count else { return rows }
+        return (0..<count).map { rows[$0 * rows.count / count] }
     }
 
     /// The first `count` training problems of each task held out as the evaluation set, the rest to train on: for
