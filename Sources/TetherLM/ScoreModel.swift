@@ -8,11 +8,11 @@ import TetherNN
 /// With a `verifier` (2·labels, C), the score also sums, over every written token x_t, a
 /// learned weight a of the state that predicts it times the LM head's log-prob of it, plus a
 /// learned score b of that state: r = score(h_last) + Σ_t [a(h_{t−1})·log p(x_t | h_{t−1}) +
-/// b(h_{t−1})], (a, b) = verifier(h) (b counts what a last-token read must otherwise carry, such
-/// as length). A trunk that can compute
-/// an answer then hands the head a check of the written one (a wrong digit has a log-prob
-/// far below a right one); a scalar read at the last token alone cannot carry that check
-/// there. Tokens shared by two sequences (a pair's prompt) add the same amount to both.
+/// b(h_{t−1})], (a, b) = verifier(h). A trunk that can compute an answer then hands the head
+/// a check of the written one (a wrong digit has a log-prob far below a right one), which a
+/// scalar read at the last token alone cannot carry there; b counts what that read must
+/// otherwise carry too, such as length. Tokens shared by two sequences (a pair's prompt)
+/// add the same amount to both.
 public final class ScoreModel: Module {
     /// The shape of the trunk.
     public let config: TransformerConfig

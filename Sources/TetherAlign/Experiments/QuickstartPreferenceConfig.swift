@@ -11,13 +11,13 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
     public var bias = 0.0
     /// Chat SFT on `sft.jsonl` (good and bad responses mixed), from the arithmetic SFT model, which has seen none of
     /// the world's words: 400 steps at 1e-3 left the loss at 2.6 and the policy refusing nothing; at 3e-3, 800 steps
-    /// copy the data's refusal mix (`tether quickstart --seed 0|1|2`: 36–54% of harmful prompts refused, 37–57% of
+    /// copy the data's refusal mix (`tether quickstart --seed 0|1|2`: 34–53% of harmful prompts refused, 42–46% of
     /// look-alikes).
     public var sft = QuickstartPreferenceConfig.stage(steps: 800, learningRate: 3e-3, packing: true)
     /// Arithmetic question-answer rows of the arithmetic SFT mixed into the chat SFT data, so the policy keeps its
     /// arithmetic: half of the world's arithmetic answers are wrong on purpose, and without these rows the chat SFT
-    /// policy answered 0% of the world's held-out arithmetic prompts right (greedy, seed 0); with 2,000, 55% (and 33–35%
-    /// of samples at temperature 1 over three seeds).
+    /// policy answered 0% of the world's held-out arithmetic prompts right (greedy, seed 0); with 2,000 (taken at even
+    /// steps through the SFT rows, so both tasks keep their share), 54–61% of samples at temperature 1 over three seeds.
     public var arithmeticRows = 2000
     /// The Bradley–Terry reward model, from the chat SFT weights with a fresh scalar head.
     public var reward = QuickstartPreferenceConfig.stage(steps: 300, learningRate: 3e-4, packing: false)
