@@ -11,10 +11,11 @@ import Glibc
 /// The shared loop: accumulation, resume, interruption, stops, guards, outputs.
 @Suite(.serialized) struct LoopTests {
     /// Gradients after one accumulated step of 4 rows split as micro × accumulation.
-    func gradients(micro: Int, accumulation: Int) throws -> [[Float]] {
+    func gradients(micro: Int, accumulation: Int, concurrent: Bool = false) throws -> [[Float]] {
         var c = smallConfig(steps: 1)
         c.microBatchSize = micro
         c.gradientAccumulationSteps = accumulation
+        c.concurrentMicroBatches = concurrent
         let model = tinyGPT2()
         let examples = randomExamples(4)
         let loop = try TrainingLoop(config: c, objective: CausalLMObjective(model: model), train: lmData(examples))
@@ -32,6 +33,31 @@ import Glibc
             for (g, h) in zip(whole, split) { for (x, y) in zip(g, h) { worst = max(worst, abs(x - y)) } }
             #expect(worst <= 1e-5, "\(m)x\(a): max difference \(worst)")
         }
+    }
+
+    @Test func concurrentMicroBatchesGiveTheSameGradientsEveryTime() throws {
+        let sequential = try gradients(micro: 1, accumulation: 4)
+        let concurrent = try gradients(micro: 1, accumulation: 4, concurrent: true)
+        var worst: Float = 0
+        for (g, h) in zip(sequential, concurrent) { for (x, y) in zip(g, h) { worst = max(worst, abs(x - y)) } }
+        #expect(worst <= 1e-5, "max difference \(worst)")
+        #expect(try gradients(micro: 1, accumulation: 4, concurrent: true) == concurrent)  // deterministic
+    }
+
+    @Test func concurrentMicroBatchesRefuseSharedDropoutAndOtherObjectives() throws {
+        var c = smallConfig(steps: 1)
+        c.concurrentMicroBatches = true
+        let model = tinyGPT2()
+        try model.applyLoRA(LoRAConfig(r: 2, alpha: 4, dropout: 0.1, targetModules: .allLinear))
+        let dropout = #expect(throws: TrainingError.self) {
+            _ = try TrainingLoop(config: c, objective: CausalLMObjective(model: model), train: lmData(randomExamples(4)))
+        }
+        #expect("\(String(describing: dropout))".contains("concurrent_micro_batches"))
+        let reward = #expect(throws: TrainingError.self) {
+            _ = try RewardTrainer(config: RewardConfig(training: c), model: ScoreModel(config: .gpt2(vocabSize: 16, hiddenSize: 16,
+                layers: 1, heads: 2, maxPositions: 32)), train: [RewardPair(chosen: [1, 2], rejected: [1, 3])])
+        }
+        #expect("\(String(describing: reward))".contains("concurrent_micro_batches"))
     }
 
     @Test func resumeEqualsAnUninterruptedRun() throws {

@@ -47,6 +47,13 @@ extension Tensor {
     /// adding them into the leaves' `grad`, then frees the graph.
     /// - Parameter gradient: d(loss)/d(self); defaults to 1 for a one-element tensor.
     public func backward(_ gradient: Tensor? = nil) {
+        Tensor.accumulate(leafGradients(gradient))
+    }
+
+    /// The gradients of this tensor with respect to every leaf that requires grad, one per leaf, without touching
+    /// the leaves' `grad` (so graphs that share leaves can run on different threads), then frees the graph.
+    /// ``accumulate(_:)`` adds them in afterwards, as ``backward(_:)`` does.
+    public func leafGradients(_ gradient: Tensor? = nil) -> [(leaf: Tensor, gradient: Tensor)] {
         precondition(requiresGrad, "backward() on a tensor that does not require grad")
         let seed = gradient ?? {
             precondition(count == 1, "backward() without a gradient needs one element, shape is \(shape)")
@@ -54,13 +61,14 @@ extension Tensor {
         }()
         precondition(seed.shape == shape, "gradient shape \(seed.shape) != tensor shape \(shape)")
 
-        noGrad {
+        return noGrad {
             let order = topologicalOrder()
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+            var leaves: [(leaf: Tensor, gradient: Tensor)] = []
             for t in order.reversed() {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let node = t.node else {
-                    t.accumulateGrad(g)
+                    leaves.append((t, g))
                     continue
                 }
                 let inputGrads = node.backward(g, t)
@@ -74,7 +82,13 @@ extension Tensor {
                 }
                 t.node = nil  // free the graph as we go
             }
+            return leaves
         }
+    }
+
+    /// Adds gradients from ``leafGradients(_:)`` into their leaves' `grad`.
+    public static func accumulate(_ gradients: [(leaf: Tensor, gradient: Tensor)]) {
+        noGrad { for (leaf, g) in gradients { leaf.accumulateGrad(g) } }
     }
 
     /// Adds `g` into `grad` (a fresh dense copy the first time, in place after).

@@ -103,6 +103,15 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         guard train.count > 0 else { throw TrainingError.noData("the training set has no rows") }
         trainable = objective.module.trainableNamedParameters
         guard !trainable.isEmpty else { throw TrainingError.nothingTrainable(total: objective.module.parameterCount) }
+        if config.concurrentMicroBatches {
+            let field = "concurrent_micro_batches"
+            guard objective.allowsConcurrentMicroBatches else {
+                throw TrainingError.badConfig(field: field, "\(type(of: objective)) cannot score micro-batches at once; set it to false")
+            }
+            if let (path, _) = objective.module.namedModules().first(where: { (($0.1 as? Dropout)?.p ?? 0) > 0 }) {
+                throw TrainingError.badConfig(field: field, "dropout '\(path)' draws from one generator that micro-batches at once would share; set it to false or the dropout to 0")
+            }
+        }
         self.config = config
         self.objective = objective
         trainData = train
@@ -211,6 +220,14 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         public var inputTokens = 0
         /// Σ metric sums.
         public var metricSums: [String: Double] = [:]
+
+        /// Adds one micro-batch's output.
+        mutating func add(_ out: ObjectiveOutput) {
+            lossSum += Double(out.lossSum.item)
+            units += out.units
+            inputTokens += out.inputTokens
+            for (k, v) in out.metricSums { metricSums[k, default: 0] += v }
+        }
     }
 
     /// Forward and backward over a step's micro-batches, each loss divided by the units of all of them, so the
@@ -222,13 +239,27 @@ public final class TrainingLoop<Objective: TrainingObjective> {
         }
         let scale = Float(1 / Double(units.reduce(0, +)))
         var sums = StepSums()
+        if config.concurrentMicroBatches && microBatches.count > 1 {
+            // One micro-batch per thread, every op of it on that thread (the pool runs nested jobs inline); the
+            // gradients are added in micro-batch order afterwards, as the loop below adds them.
+            var results = [(ObjectiveOutput, [(leaf: Tensor, gradient: Tensor)])?](repeating: nil, count: microBatches.count)
+            results.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let slots = slots
+                ThreadPool.shared.parallelFor(microBatches.count) { i in
+                    let out = objective.loss(microBatches[i])
+                    slots[i] = (out, (out.lossSum * scale).leafGradients())
+                }
+            }
+            for case let (out, gradients)? in results {
+                Tensor.accumulate(gradients)
+                sums.add(out)
+            }
+            return sums
+        }
         for b in microBatches {
             let out = objective.loss(b)
             (out.lossSum * scale).backward()
-            sums.lossSum += Double(out.lossSum.item)
-            sums.units += out.units
-            sums.inputTokens += out.inputTokens
-            for (k, v) in out.metricSums { sums.metricSums[k, default: 0] += v }
+            sums.add(out)
         }
         return sums
     }

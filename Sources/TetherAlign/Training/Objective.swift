@@ -44,9 +44,15 @@ public protocol TrainingObjective: AnyObject {
     /// The objective's own generators (e.g. sampling), saved in checkpoints and restored on resume; dropout
     /// generators inside `module` are saved by the loop and need not be listed.
     var generators: [String: RandomGenerator] { get set }
+    /// Whether `loss` may run on several micro-batches at once from different threads (`concurrent_micro_batches`):
+    /// it reads shared state only.
+    var allowsConcurrentMicroBatches: Bool { get }
 }
 
 extension TrainingObjective {
+    /// Not unless the objective says so.
+    public var allowsConcurrentMicroBatches: Bool { false }
+
     /// No generators of its own.
     public var generators: [String: RandomGenerator] {
         get { [:] }

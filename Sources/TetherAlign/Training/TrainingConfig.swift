@@ -60,6 +60,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var maxLength = 1024
     /// Pack several sequences per row (best-fit decreasing; they cannot attend to each other).
     public var packing = false
+    /// Run the `gradient_accumulation_steps` micro-batches of a step at the same time, one per thread, each op of a
+    /// micro-batch on its thread, instead of one after another with every op split across the threads; gradients
+    /// are added in micro-batch order, so runs stay deterministic. For small models, whose ops are too small to split
+    /// well; language-modelling objectives without dropout only.
+    public var concurrentMicroBatches = false
 
     /// A configuration with the defaults.
     public init() {}
@@ -71,6 +76,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         case minLRRatio = "min_lr_rate", weightDecay = "weight_decay", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2"
         case adamEpsilon = "adam_epsilon", maxGradNorm = "max_grad_norm", evalSteps = "eval_steps", saveSteps = "save_steps", saveTotalLimit = "save_total_limit"
         case loggingSteps = "logging_steps", dataSeed = "data_seed", seed, maxLength = "max_length", packing
+        case concurrentMicroBatches = "concurrent_micro_batches"
     }
 
     /// Decodes a config; a missing key takes its default.
@@ -93,6 +99,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if c.contains(.saveTotalLimit) { d.saveTotalLimit = try c.decodeIfPresent(Int.self, forKey: .saveTotalLimit) }
         try get(.loggingSteps, &d.loggingSteps); try get(.dataSeed, &d.dataSeed); try get(.seed, &d.seed)
         try get(.maxLength, &d.maxLength); try get(.packing, &d.packing)
+        try get(.concurrentMicroBatches, &d.concurrentMicroBatches)
         self = d
         try validate()
     }
@@ -113,6 +120,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try c.encode(saveSteps as Int?, forKey: .saveSteps); try c.encode(loggingSteps, forKey: .loggingSteps)
         try c.encode(dataSeed, forKey: .dataSeed); try c.encode(seed, forKey: .seed)
         try c.encode(maxLength, forKey: .maxLength); try c.encode(packing, forKey: .packing)
+        try c.encode(concurrentMicroBatches, forKey: .concurrentMicroBatches)
     }
 
     /// Throws naming the first field whose value cannot work.

@@ -16,6 +16,8 @@ public final class CausalLMObjective: TrainingObjective {
 
     /// The model, as the module the optimizer updates.
     public var module: Module { model }
+    /// The loss reads the model only, so micro-batches may be scored at once.
+    public var allowsConcurrentMicroBatches: Bool { true }
 
     /// Trained targets (labels not -100).
     public func units(in batch: Batch) -> Int { batch.trainedTokens }
