@@ -167,7 +167,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Pack several sequences per row, true or false (packing; default: false).")
     var packing: Bool?
 
-    @Option(help: "Run a step's micro-batches at the same time, one per thread, true or false: faster for small models, whose ops are too small to split across threads; pretraining and SFT without dropout (concurrent_micro_batches; default: false).")
+    @Option(help: "Run a step's micro-batches at the same time, one per thread, true or false: faster for small models, whose ops are too small to split across threads; pretraining, SFT, reward models and DPO (unless its reference is the policy with adapters off, scored on the fly), without dropout (concurrent_micro_batches; default: false).")
     var concurrentMicroBatches: Bool?
 
     @Flag(help: "Skip malformed records of the data files, printing how many and the first errors (default: stop at the first bad record, naming its file, line and field).")

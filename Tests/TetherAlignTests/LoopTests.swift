@@ -53,11 +53,11 @@ import Glibc
             _ = try TrainingLoop(config: c, objective: CausalLMObjective(model: model), train: lmData(randomExamples(4)))
         }
         #expect("\(String(describing: dropout))".contains("concurrent_micro_batches"))
-        let reward = #expect(throws: TrainingError.self) {
-            _ = try RewardTrainer(config: RewardConfig(training: c), model: ScoreModel(config: .gpt2(vocabSize: 16, hiddenSize: 16,
-                layers: 1, heads: 2, maxPositions: 32)), train: [RewardPair(chosen: [1, 2], rejected: [1, 3])])
+        let kto = #expect(throws: TrainingError.self) {
+            _ = try KTOTrainer(config: KTOConfig(training: c), model: tinyGPT2(),
+                               train: KTOTokens.unpaired(PreferenceTokens(prompt: [1, 2], chosen: [3], rejected: [4])))
         }
-        #expect("\(String(describing: reward))".contains("concurrent_micro_batches"))
+        #expect("\(String(describing: kto))".contains("concurrent_micro_batches"))
     }
 
     @Test func resumeEqualsAnUninterruptedRun() throws {

@@ -67,6 +67,62 @@ import TetherNN
         #expect(abs(RewardEnsemble(members: [model]).accuracy(eval) - last["eval_accuracy"]!) < 1e-9)
     }
 
+    /// Every trainable parameter's values after a run, in order.
+    static func weights(_ module: Module) -> [[Float]] { module.trainableParameters.map { $0.scalars() } }
+
+    /// Largest absolute difference between two runs' weights.
+    static func worst(_ a: [[Float]], _ b: [[Float]]) -> Float {
+        zip(a, b).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+    }
+
+    @Test func rewardAndDPOMicroBatchesAtOnceTrainAsOneAfterAnother() throws {
+        // 4 pairs a step as 1 x 4 micro-batches, at once or one after another: the same weights (within rounding),
+        // and the same at once every time. DPO scores its frozen reference on the fly, inside each micro-batch.
+        let pairs = Self.pairs(16, seed: 6)
+        func config(_ concurrent: Bool) -> TrainingConfig {
+            var c = Self.config(steps: 3)
+            c.microBatchSize = 1
+            c.gradientAccumulationSteps = 4
+            c.concurrentMicroBatches = concurrent
+            return c
+        }
+        // Each run gives the weights before and after training.
+        func reward(_ concurrent: Bool) throws -> (before: [[Float]], after: [[Float]]) {
+            var c = RewardConfig(training: config(concurrent))
+            c.tokenVerifier = true
+            let model = ScoreModel(config: .gpt2(vocabSize: 16, hiddenSize: 16, layers: 1, heads: 2, maxPositions: 32),
+                                   verifier: true, seed: 2)
+            let before = Self.weights(model)
+            let t = try RewardTrainer(config: c, model: model, train: pairs.map { RewardPair($0, maxLength: 32) })
+            t.loop.progress = .silent
+            try t.train()
+            return (before, Self.weights(model))
+        }
+        func dpo(_ concurrent: Bool) throws -> (before: [[Float]], after: [[Float]]) {
+            var c = DPOConfig(training: config(concurrent))
+            c.precomputeRefLogProbs = false
+            let model = Self.policy()
+            let before = Self.weights(model)
+            let t = try DPOTrainer(config: c, model: model, train: pairs)
+            t.loop.progress = .silent
+            try t.train()
+            #expect(t.objective.reference != nil)
+            return (before, Self.weights(model))
+        }
+        for run in [reward, dpo] {
+            let sequential = try run(false), atOnce = try run(true)
+            #expect(Self.worst(sequential.before, sequential.after) > 1e-3)  // it trained
+            #expect(Self.worst(sequential.after, atOnce.after) <= 1e-5, "max difference \(Self.worst(sequential.after, atOnce.after))")
+            #expect(try run(true).after == atOnce.after)
+        }
+        // The policy as its own reference (adapters off, scored on the fly) switches the shared model: refused.
+        var c = Self.dpoConfig(steps: 1, reference: .adaptersOff, lora: true)
+        c.training.concurrentMicroBatches = true
+        c.precomputeRefLogProbs = false
+        let refused = #expect(throws: TrainingError.self) { _ = try DPOTrainer(config: c, model: Self.policy(), train: pairs) }
+        #expect("\(String(describing: refused))".contains("concurrent_micro_batches"))
+    }
+
     /// A tiny policy whose embeddings are large enough (σ 0.3) for adapters alone to move its logits.
     static func policy() -> CausalLM {
         var config = TransformerConfig.gpt2(vocabSize: 16, hiddenSize: 16, layers: 1, heads: 2, maxPositions: 64)

@@ -57,7 +57,9 @@ public struct QuickstartConfig: Codable, Sendable, Equatable {
     /// The defaults.
     public init() {}
 
-    /// A training stage's config: AdamW with warm-up and cosine decay, no intermediate checkpoints.
+    /// A training stage's config: AdamW with warm-up and cosine decay, no intermediate checkpoints; each step's
+    /// `batch` rows as two micro-batches scored at once, one per thread (for this tiny model, 1.35–1.5x the tokens/s
+    /// of one micro-batch whose ops are split across 2 threads).
     public static func stage(steps: Int, learningRate: Float, batch: Int) -> TrainingConfig {
         var c = TrainingConfig()
         c.maxSteps = steps
@@ -71,7 +73,7 @@ public struct QuickstartConfig: Codable, Sendable, Equatable {
         c.saveSteps = nil
         c.loggingSteps = 10
         c.maxLength = 64
-        return c
+        return c.concurrent(parts: 2)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -39,12 +39,13 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
     /// Longest sequence of the preference stages (and so the model's learned positions).
     public static let maxLength = 128
 
-    /// A stage's config, as in `tether experiment preference-methods`: batches of 16 of at most 128 tokens.
+    /// A stage's config, as in `tether experiment preference-methods`: batches of 16 of at most 128 tokens, here as
+    /// two micro-batches of 8 scored at once, one per thread.
     public static func stage(steps: Int, learningRate: Float, packing: Bool) -> TrainingConfig {
         var c = PreferenceMethodsConfig.stage(steps: steps, learningRate: learningRate, batch: 16)
         c.maxLength = maxLength
         c.packing = packing
-        return c
+        return c.concurrent(parts: 2)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -63,7 +63,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Run the `gradient_accumulation_steps` micro-batches of a step at the same time, one per thread, each op of a
     /// micro-batch on its thread, instead of one after another with every op split across the threads; gradients
     /// are added in micro-batch order, so runs stay deterministic. For small models, whose ops are too small to split
-    /// well; language-modelling objectives without dropout only.
+    /// well; objectives that allow it (language modelling, reward models, DPO) and models without dropout.
     public var concurrentMicroBatches = false
 
     /// A configuration with the defaults.
@@ -143,6 +143,16 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// Rows consumed by one optimizer step.
     public var rowsPerStep: Int { microBatchSize * gradientAccumulationSteps }
+
+    /// The same rows per step as `parts` micro-batches scored at once (`concurrent_micro_batches`), one per thread.
+    public func concurrent(parts: Int) -> TrainingConfig {
+        precondition(parts > 0 && microBatchSize % parts == 0, "concurrent(parts:): \(microBatchSize) rows do not split into \(parts)")
+        var c = self
+        c.microBatchSize /= parts
+        c.gradientAccumulationSteps *= parts
+        c.concurrentMicroBatches = true
+        return c
+    }
 
     /// Optimizer steps for `rows` training rows: `maxSteps`, or enough for `epochs` passes (at least 1).
     public func totalSteps(rows: Int) -> Int {

@@ -84,6 +84,9 @@ public final class DPOObjective: TrainingObjective {
 
     /// The policy, as the module the optimizer updates.
     public var module: Module { model }
+    /// Micro-batches may be scored at once unless the reference is the policy with its adapters off, which switches
+    /// the shared model's adapters and mode while it scores.
+    public var allowsConcurrentMicroBatches: Bool { reference?.adaptersOff != true }
     /// Pairs in the batch.
     public func units(in batch: PreferenceBatch) -> Int { batch.rows.count }
     /// The pairs' indices.

@@ -81,6 +81,8 @@ public final class RewardObjective: TrainingObjective {
 
     /// The scorer.
     public var module: Module { model }
+    /// The loss reads the scorer only, so micro-batches may be scored at once.
+    public var allowsConcurrentMicroBatches: Bool { true }
     /// Pairs in the batch.
     public func units(in batch: RewardBatch) -> Int { batch.rows.count }
     /// The pairs' indices.
