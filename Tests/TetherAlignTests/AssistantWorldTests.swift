@@ -22,6 +22,22 @@ import TetherAlign
         for ((name, x), (_, z)) in zip(a.files, c.files) { #expect(x != z, "\(name)") }
     }
 
+    @Test func morePairsPerPromptKeepTheFirstPairsAndChangeNothingElse() throws {
+        let one = try AssistantData(config: config()), three = try AssistantData(config: config(), pairsPerPrompt: 3)
+        #expect(three.preference.count > 2 * one.preference.count)
+        // The one-pair file's pairs come in order among the three-pair file's, and the other files are byte-identical.
+        var rest = three.preference[...]
+        for pair in one.preference {
+            guard let i = rest.firstIndex(of: pair) else { Issue.record("pair for '\(pair.prompt.text)' missing"); break }
+            rest = rest[(i + 1)...]
+        }
+        for ((name, x), (_, y)) in zip(one.files, three.files) where name != "preference.jsonl" { #expect(x == y, "\(name)") }
+        // The extra pairs are fresh draws, not copies.
+        #expect(Set(three.preference.map { [$0.prompt.text, $0.chosen.text, $0.rejected.text] }).count > 2 * one.preference.count)
+        let zero = #expect(throws: DatasetError.self) { try AssistantData(config: config(), pairsPerPrompt: 0) }
+        #expect(zero?.field == "pairs_per_prompt")
+    }
+
     @Test func heldOutPromptsNeverAppearInTraining() throws {
         let data = try AssistantData(config: config(prompts: 600))
         let world = data.world

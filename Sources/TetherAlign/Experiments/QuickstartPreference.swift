@@ -12,7 +12,8 @@ extension Quickstart {
         var world = AssistantWorldConfig()
         world.seed = config.seed
         world.prompts = c.prompts
-        return try AssistantData(config: world, labeler: PreferenceLabeler(noise: c.noise, bias: c.bias), arithmetic: arithmetic)
+        return try AssistantData(config: world, labeler: PreferenceLabeler(noise: c.noise, bias: c.bias),
+                                 pairsPerPrompt: c.pairsPerPrompt, arithmetic: arithmetic)
     }
 
     /// Chat SFT from the arithmetic SFT model (with `arithmetic` question-answer rows mixed in), then a reward model and

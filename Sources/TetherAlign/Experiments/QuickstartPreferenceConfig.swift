@@ -9,6 +9,8 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
     public var noise = 0.0
     /// How much the simulated raters favour long, flattering and formatted answers.
     public var bias = 0.0
+    /// Preference pairs per training prompt, each from fresh candidates.
+    public var pairsPerPrompt = 1
     /// Chat SFT on `sft.jsonl` (good and bad responses mixed), from the arithmetic SFT model, which has seen none of
     /// the world's words: 400 steps at 1e-3 left the loss at 2.6 and the policy refusing nothing; at 3e-3, 800 steps
     /// copy the data's refusal mix (`tether quickstart --seed 0|1|2`: 34–53% of harmful prompts refused, 42–46% of
@@ -50,7 +52,7 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case prompts, noise, bias, sft, reward, dpo, beta
-        case arithmeticRows = "arithmetic_rows", rewardTokenVerifier = "reward_token_verifier"
+        case arithmeticRows = "arithmetic_rows", rewardTokenVerifier = "reward_token_verifier", pairsPerPrompt = "pairs_per_prompt"
         case samplesPerPrompt = "samples_per_prompt", maxNewTokens = "max_new_tokens"
     }
 }

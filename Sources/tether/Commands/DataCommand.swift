@@ -63,6 +63,9 @@ struct DataCommand: ParsableCommand {
         @Flag(help: "assistant: write the labeler's score difference as each pair's margin.")
         var margin = false
 
+        @Option(help: "assistant: preference pairs per training prompt in preference.jsonl, each from fresh candidates; the first pair of every prompt is the same whatever the count.")
+        var pairsPerPrompt = 1
+
         @Option(help: "assistant: multi-step solutions in stepwise.jsonl. Default: a quarter of --prompts.")
         var stepwise: Int?
 
@@ -84,7 +87,7 @@ struct DataCommand: ParsableCommand {
                 if let tasks { config.arithmeticTasks = tasks.split(separator: ",").map(String.init) }
                 if let test { config.evalArithmeticPerTask = test }
                 let data = try AssistantData(config: config, labeler: PreferenceLabeler(noise: noise, bias: bias, margin: margin),
-                                             stepwise: StepwiseLabeler(noise: noise), stepwiseCount: stepwise)
+                                             pairsPerPrompt: pairsPerPrompt, stepwise: StepwiseLabeler(noise: noise), stepwiseCount: stepwise)
                 urls = try data.write(into: folder)
             }
             for url in urls { print(url.path) }

@@ -23,7 +23,8 @@ public struct AssistantData: Sendable {
     public var world: AssistantWorld
     /// One prompt-completion per training prompt.
     public var sft: [(prompt: AssistantPrompt, response: AssistantResponse)]
-    /// One labeled pair per training prompt (fewer if all of a prompt's candidates tie).
+    /// `pairsPerPrompt` labeled pairs per training prompt, each from fresh candidates (fewer where all of a
+    /// draw's candidates tie).
     public var preference: [LabeledPair]
     /// One labeled completion per training prompt.
     public var kto: [LabeledCompletion]
@@ -33,11 +34,13 @@ public struct AssistantData: Sendable {
     /// where candidates tie.
     public var preferenceEval: [LabeledPair]
 
-    /// Makes every set from `config`; `stepwiseCount` multi-step solutions (default: a quarter of the prompts);
-    /// `arithmetic` problems as in `AssistantWorld.init(_:arithmetic:)`.
-    public init(config: AssistantWorldConfig, labeler: PreferenceLabeler = PreferenceLabeler(),
+    /// Makes every set from `config`; `pairsPerPrompt` preference pairs per training prompt (the first pair of each
+    /// prompt is the same whatever the count); `stepwiseCount` multi-step solutions (default: a quarter of the
+    /// prompts); `arithmetic` problems as in `AssistantWorld.init(_:arithmetic:)`.
+    public init(config: AssistantWorldConfig, labeler: PreferenceLabeler = PreferenceLabeler(), pairsPerPrompt: Int = 1,
                 stepwise stepwiseLabeler: StepwiseLabeler = StepwiseLabeler(), stepwiseCount: Int? = nil,
                 arithmetic: (train: [ArithmeticProblem], test: [ArithmeticProblem])? = nil) throws(DatasetError) {
+        guard pairsPerPrompt > 0 else { throw DatasetError(field: "pairs_per_prompt", "expected a count > 0, got \(pairsPerPrompt)") }
         try labeler.validate()
         try stepwiseLabeler.validate()
         world = try AssistantWorld(config, arithmetic: arithmetic)
@@ -45,9 +48,13 @@ public struct AssistantData: Sendable {
         var sftRNG = root.fork(1), pairRNG = root.fork(2), ktoRNG = root.fork(3), stepRNG = root.fork(4)
         var evalPairRNG = root.fork(5)
         sft = world.train.map { ($0, CandidateSampler.sample($0, rng: &sftRNG)) }
-        preference = world.train.compactMap { p in
-            let candidates = CandidateSampler.sample(p, count: Self.candidatesPerPair, rng: &pairRNG)
-            return labeler.pair(p, candidates: candidates, rng: &pairRNG)
+        // Pairs beyond the first of each prompt draw from their own generator, so the first ones never change.
+        var extraPairRNG = root.fork(6)
+        func draw(_ p: AssistantPrompt, _ rng: inout RandomGenerator) -> LabeledPair? {
+            labeler.pair(p, candidates: CandidateSampler.sample(p, count: Self.candidatesPerPair, rng: &rng), rng: &rng)
+        }
+        preference = world.train.flatMap { p in
+            [draw(p, &pairRNG)].compactMap { $0 } + (1..<pairsPerPrompt).compactMap { _ in draw(p, &extraPairRNG) }
         }
         kto = world.train.map { labeler.thumb($0, CandidateSampler.sample($0, rng: &ktoRNG), rng: &ktoRNG) }
         let goldLabeler = PreferenceLabeler(noise: 0, bias: 0, margin: false, gold: labeler.gold)

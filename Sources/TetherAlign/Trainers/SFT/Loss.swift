@@ -16,28 +16,30 @@ public struct TokenLossStats {
 }
 
 /// SFT / pretraining loss from hidden states, with the LM head fused into the log-prob so the (B, T, V) logits
-/// never exist with autograd: hidden (B, T, C), labels (B, T) already shifted (-100: not trained).
-/// Accuracy and entropy come from logits of the trained rows only, `chunkRows` at a time, without gradients.
+/// never exist with autograd: hidden (B, T, C), labels (B, T) already shifted (-100: not trained). Only the trained
+/// rows go through the LM head (an SFT answer is a few tokens of each row). Accuracy and entropy come from their
+/// logits, `chunkRows` at a time, without gradients.
 public func sftLoss(model: CausalLM, hidden: Tensor, labels: IndexTensor, chunkRows: Int = 256) -> TokenLossStats {
     precondition(hidden.rank == 3 && Array(hidden.shape.prefix(2)) == labels.shape,
                  "sftLoss: hidden \(hidden.shape) and labels \(labels.shape) must be (B, T, C) and (B, T)")
-    let targets = IndexTensor(labels.values.map { $0 == -100 ? 0 : $0 }, shape: labels.shape)
-    let mask = Tensor(labels.values.map { $0 == -100 ? 0 : 1 }, shape: labels.shape)            // (B, T)
-    let logp = model.tokenLogProbs(hidden: hidden, tokens: targets, chunkRows: chunkRows)         // (B, T)
-    let sum = -(logp * mask).sum()
     let rows = labels.values.indices.filter { labels.values[$0] != -100 }
+    let flat = hidden.reshape([labels.count, hidden.shape[2]])                                    // (N, C)
+    let trained = rows.count == labels.count ? flat
+        : Tensor.embedding(flat, IndexTensor(rows.map(Int32.init), shape: [rows.count]))           // (n, C)
+    let targets = rows.map { labels.values[$0] }
+    let logp = model.tokenLogProbs(hidden: trained.reshape([1, rows.count, hidden.shape[2]]),
+                                   tokens: IndexTensor(targets, shape: [1, rows.count]), chunkRows: chunkRows)  // (1, n)
     var correct = 0, entropy = 0.0
     noGrad {
-        let flat = hidden.detach().reshape([labels.count, hidden.shape[2]])                        // (N, C)
+        let detached = trained.detach()
         for start in stride(from: 0, to: rows.count, by: chunkRows) {
-            let r = Array(rows[start..<min(start + chunkRows, rows.count)])
-            let picked = Tensor.embedding(flat, IndexTensor(r.map(Int32.init), shape: [r.count])) // (n, C)
-            let stats = greedyAndEntropy(logits: model.logits(hidden: picked), targets: r.map { labels.values[$0] })
+            let r = start..<min(start + chunkRows, rows.count)
+            let stats = greedyAndEntropy(logits: model.logits(hidden: detached.slice(axis: 0, r)), targets: Array(targets[r]))
             correct += stats.correct
             entropy += stats.entropySum
         }
     }
-    return TokenLossStats(sum: sum, count: rows.count, correct: correct, entropySum: entropy)
+    return TokenLossStats(sum: -logp.sum(), count: rows.count, correct: correct, entropySum: entropy)
 }
 
 /// The same loss from full logits (B, T, V) (reference and small models): cross-entropy summed over trained targets.
