@@ -29,8 +29,7 @@ import Glibc
         #expect(whole.contains { $0.contains { $0 != 0 } })
         for (m, a) in [(2, 2), (1, 4)] {
             let split = try gradients(micro: m, accumulation: a)
-            var worst: Float = 0
-            for (g, h) in zip(whole, split) { for (x, y) in zip(g, h) { worst = max(worst, abs(x - y)) } }
+            let worst = maxDifference(whole, split)
             #expect(worst <= 1e-5, "\(m)x\(a): max difference \(worst)")
         }
     }
@@ -38,8 +37,7 @@ import Glibc
     @Test func concurrentMicroBatchesGiveTheSameGradientsEveryTime() throws {
         let sequential = try gradients(micro: 1, accumulation: 4)
         let concurrent = try gradients(micro: 1, accumulation: 4, concurrent: true)
-        var worst: Float = 0
-        for (g, h) in zip(sequential, concurrent) { for (x, y) in zip(g, h) { worst = max(worst, abs(x - y)) } }
+        let worst = maxDifference(sequential, concurrent)
         #expect(worst <= 1e-5, "max difference \(worst)")
         #expect(try gradients(micro: 1, accumulation: 4, concurrent: true) == concurrent)  // deterministic
     }

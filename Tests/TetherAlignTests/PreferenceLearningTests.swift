@@ -70,11 +70,6 @@ import TetherNN
     /// Every trainable parameter's values after a run, in order.
     static func weights(_ module: Module) -> [[Float]] { module.trainableParameters.map { $0.scalars() } }
 
-    /// Largest absolute difference between two runs' weights.
-    static func worst(_ a: [[Float]], _ b: [[Float]]) -> Float {
-        zip(a, b).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
-    }
-
     @Test func rewardAndDPOMicroBatchesAtOnceTrainAsOneAfterAnother() throws {
         // 4 pairs a step as 1 x 4 micro-batches, at once or one after another: the same weights (within rounding),
         // and the same at once every time. DPO scores its frozen reference on the fly, inside each micro-batch.
@@ -111,8 +106,8 @@ import TetherNN
         }
         for run in [reward, dpo] {
             let sequential = try run(false), atOnce = try run(true)
-            #expect(Self.worst(sequential.before, sequential.after) > 1e-3)  // it trained
-            #expect(Self.worst(sequential.after, atOnce.after) <= 1e-5, "max difference \(Self.worst(sequential.after, atOnce.after))")
+            #expect(maxDifference(sequential.before, sequential.after) > 1e-3)  // it trained
+            #expect(maxDifference(sequential.after, atOnce.after) <= 1e-5, "max difference \(maxDifference(sequential.after, atOnce.after))")
             #expect(try run(true).after == atOnce.after)
         }
         // The policy as its own reference (adapters off, scored on the fly) switches the shared model: refused.

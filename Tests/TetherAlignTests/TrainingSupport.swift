@@ -18,6 +18,11 @@ func randomExamples(_ n: Int, seed: UInt64 = 3, vocab: Int = 16) -> [TokenizedEx
     }
 }
 
+/// Largest absolute difference between two lists of tensors' values (e.g. gradients or weights, in order).
+func maxDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
+    zip(a, b).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+}
+
 /// A small config writing into a fresh temporary folder.
 func smallConfig(steps: Int, name: String = "run") -> TrainingConfig {
     var c = TrainingConfig()
