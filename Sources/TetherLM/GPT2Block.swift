@@ -21,10 +21,15 @@ final class GPT2Attention: Module {
     /// (B, T, C) → (B, T, C)
     func callAsFunction(_ x: Tensor, layer: Int, inputs: BlockInputs) -> Tensor {
         let width = cAttn.outFeatures / 3
-        let qkv = cAttn(x).split([width, width, width], axis: 2)    // 3 × (B, T, C)
-        let headDim = width / heads
+        let projected = cAttn(x)                                     // (B, T, 3C)
+        guard inputs.cache != nil else {
+            // Training and scoring: attention straight from the fused projection's layout.
+            return cProj(Tensor.attention(fused: projected, heads: heads, keyMask: inputs.keyMask,
+                                          segments: inputs.segments))
+        }
+        let qkv = projected.split([width, width, width], axis: 2)    // 3 × (B, T, C)
         return cProj(causalAttention(q: qkv[0], k: qkv[1], v: qkv[2], heads: heads, kvHeads: heads,
-                                     headDim: headDim, layer: layer, inputs: inputs))
+                                     headDim: width / heads, layer: layer, inputs: inputs))
     }
 }
 
