@@ -22,11 +22,17 @@ extension Tensor {
         let plan = AttentionPlan(batch: batch, heads: heads, kvHeads: kvHeads, tq: tq, tk: tk, dim: dim,
                                  causal: causal, keyMask: keyMask, segments: segments, scale: scale)
         let out = Tensor(uninitialized: [batch, heads, tq, dim])
-        let probs = plan.forward(q: HeadOperand(q), k: HeadOperand(k), v: HeadOperand(v), out: HeadOperand(out))
+        let probs = withExtendedLifetime((q, k, v, out)) {
+            plan.forward(q: HeadOperand(q), k: HeadOperand(k), v: HeadOperand(v), out: HeadOperand(out))
+        }
         return record(out, op: "attention", inputs: [q, k, v]) { g, _ in
             let dq = Tensor(uninitialized: q.shape), dk = Tensor.zeros(k.shape), dv = Tensor.zeros(v.shape)
-            plan.backward(g: HeadOperand(g.contiguousData()), q: HeadOperand(q), k: HeadOperand(k), v: HeadOperand(v),
-                          probs: probs, dq: HeadOperand(dq), dk: HeadOperand(dk), dv: HeadOperand(dv))
+            let gc = g.contiguousData()
+            // Operands hold raw pointers: every tensor behind one must outlive the call.
+            withExtendedLifetime((gc, q, k, v, dq, dk, dv)) {
+                plan.backward(g: HeadOperand(gc), q: HeadOperand(q), k: HeadOperand(k), v: HeadOperand(v),
+                              probs: probs, dq: HeadOperand(dq), dk: HeadOperand(dk), dv: HeadOperand(dv))
+            }
             return [dq, dk, dv]
         }
     }
@@ -55,12 +61,16 @@ extension Tensor {
             HeadOperand(base: base, batch: t * width, head: dim, row: width)
         }
         let out = Tensor(uninitialized: [batch, t, width])
-        let probs = plan.forward(q: part(x.data, 0), k: part(x.data, 1), v: part(x.data, 2), out: sideBySide(out.data))
+        // Operands hold raw pointers: every tensor behind one must outlive the call.
+        let probs = withExtendedLifetime((x, out)) {
+            plan.forward(q: part(x.data, 0), k: part(x.data, 1), v: part(x.data, 2), out: sideBySide(out.data))
+        }
         return record(out, op: "attention", inputs: [qkv]) { g, _ in
-            let dx = Tensor.zeros(qkv.shape)
-            plan.backward(g: sideBySide(g.contiguousData().data), q: part(x.data, 0), k: part(x.data, 1),
-                          v: part(x.data, 2), probs: probs, dq: part(dx.data, 0), dk: part(dx.data, 1),
-                          dv: part(dx.data, 2))
+            let dx = Tensor.zeros(qkv.shape), gc = g.contiguousData()
+            withExtendedLifetime((x, gc, dx)) {
+                plan.backward(g: sideBySide(gc.data), q: part(x.data, 0), k: part(x.data, 1), v: part(x.data, 2),
+                              probs: probs, dq: part(dx.data, 0), dk: part(dx.data, 1), dv: part(dx.data, 2))
+            }
             return [dx]
         }
     }
