@@ -46,9 +46,31 @@ import TetherAlign
         let thumbs = Self.world.train.map { p in
             PreferenceLabeler(noise: 0.3).thumb(p, CandidateSampler.sample(p, rng: &rng), rng: &rng)
         }
-        let wrong = thumbs.filter { $0.label != (goldTotal($0.prompt, $0.completion) >= PreferenceLabeler.desirableThreshold) }
+        let wrong = thumbs.filter { $0.label != (goldTotal($0.prompt, $0.completion) >= PreferenceLabeler.defaultDesirableThreshold) }
         let kRate = Double(wrong.count) / Double(thumbs.count)
         #expect(abs(kRate - 0.3) < 0.04, "KTO flips \(kRate)")
+    }
+
+    /// A strict rater's thumbs-up (threshold 0.9) is gold's "right and about as short as needed": every label is
+    /// gold's verdict at that threshold, the desirable arithmetic answers are shorter than the undesirable ones (at
+    /// 0.5 they are not), and a threshold that is not a number is refused by name.
+    @Test func desirableThresholdPutsLengthIntoThumbs() throws {
+        func thumbs(_ threshold: Double) -> [LabeledCompletion] {
+            var rng = RandomGenerator(seed: 5)
+            let rater = PreferenceLabeler(desirableThreshold: threshold)
+            return Self.world.train.map { p in rater.thumb(p, CandidateSampler.sample(p, rng: &rng), rng: &rng) }
+        }
+        func meanWords(_ ts: [LabeledCompletion], _ label: Bool) -> Double {
+            let picked = ts.filter { $0.label == label && $0.prompt.kind == .arithmetic }
+            return Double(picked.map { ResponseFeatures($0.completion.text).words }.reduce(0, +)) / Double(max(1, picked.count))
+        }
+        let strict = thumbs(0.9), lenient = thumbs(0.5)
+        #expect(strict.allSatisfy { $0.label == (goldTotal($0.prompt, $0.completion) >= 0.9) })
+        #expect(strict.filter(\.label).count < lenient.filter(\.label).count)
+        #expect(meanWords(strict, true) + 4 < meanWords(strict, false), "\(meanWords(strict, true)) vs \(meanWords(strict, false))")
+        #expect(abs(meanWords(lenient, true) - meanWords(lenient, false)) < 2)
+        let error = #expect(throws: DatasetError.self) { try PreferenceLabeler(desirableThreshold: .nan).validate() }
+        #expect(error.map { "\($0)".contains("desirable_threshold") } == true)
     }
 
     @Test func biasFavoursLongFlatteringFormattedAnswers() {

@@ -42,7 +42,8 @@ public final class PreferenceMethods {
         var world = AssistantWorldConfig()
         world.seed = config.seed
         world.prompts = config.prompts
-        let data = try AssistantData(config: world, labeler: PreferenceLabeler(noise: config.noise, bias: config.bias))
+        let data = try AssistantData(config: world, labeler: PreferenceLabeler(noise: config.noise, bias: config.bias,
+                                                                                    desirableThreshold: config.ktoDesirableThreshold))
         try data.write(into: folder.appendingPathComponent("data"))
         let split = Self.split(data, validation: config.validationPrompts, seed: config.seed)
 

@@ -72,6 +72,8 @@ public struct PreferenceMethodsConfig: Codable, Sendable, Equatable {
     public var noise = 0.0
     /// The raters' bias towards long, flattering, formatted answers (0: gold's preferences).
     public var bias = 0.0
+    /// The rater's score from which a `kto.jsonl` completion gets a thumbs-up (`PreferenceLabeler.desirableThreshold`).
+    public var ktoDesirableThreshold = PreferenceLabeler.defaultDesirableThreshold
     /// Distinct training prompts held out as a validation split (nil: none). When set, those prompts are removed
     /// from every training set and the table is measured on them instead of the held-out evaluation prompts: the
     /// split to tune on, so that tuning never looks at the test prompts.
@@ -145,7 +147,7 @@ public struct PreferenceMethodsConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case seed, prompts, noise, bias, pretrain, sft, methods, layers, heads
-        case hiddenSize = "hidden_size"
+        case hiddenSize = "hidden_size", ktoDesirableThreshold = "kto_desirable_threshold"
         case validationPrompts = "validation_prompts", vocabSize = "vocab_size", preferenceMaxLength = "preference_max_length"
         case samplesPerPrompt = "samples_per_prompt", maxNewTokens = "max_new_tokens"
     }

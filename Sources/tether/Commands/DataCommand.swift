@@ -66,6 +66,9 @@ struct DataCommand: ParsableCommand {
         @Option(help: "assistant: preference pairs per training prompt in preference.jsonl, each from fresh candidates; the first pair of every prompt is the same whatever the count.")
         var pairsPerPrompt = 1
 
+        @Option(help: "assistant: the rater's score from which a kto.jsonl completion gets a thumbs-up (gold: 1 for a right, concise answer, at least 0.5 for a right one with chatter) (default: \(PreferenceLabeler.defaultDesirableThreshold)).")
+        var desirableThreshold = PreferenceLabeler.defaultDesirableThreshold
+
         @Option(help: "assistant: multi-step solutions in stepwise.jsonl. Default: a quarter of --prompts.")
         var stepwise: Int?
 
@@ -86,7 +89,8 @@ struct DataCommand: ParsableCommand {
                 config.prompts = prompts
                 if let tasks { config.arithmeticTasks = tasks.split(separator: ",").map(String.init) }
                 if let test { config.evalArithmeticPerTask = test }
-                let data = try AssistantData(config: config, labeler: PreferenceLabeler(noise: noise, bias: bias, margin: margin),
+                let data = try AssistantData(config: config, labeler: PreferenceLabeler(noise: noise, bias: bias, margin: margin,
+                                                                                        desirableThreshold: desirableThreshold),
                                              pairsPerPrompt: pairsPerPrompt, stepwise: StepwiseLabeler(noise: noise), stepwiseCount: stepwise)
                 urls = try data.write(into: folder)
             }

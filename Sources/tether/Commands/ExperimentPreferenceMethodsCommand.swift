@@ -38,6 +38,9 @@ struct ExperimentPreferenceMethodsCommand: ParsableCommand {
     @Option(help: "Responses sampled per evaluation prompt (default: \(PreferenceMethodsConfig().samplesPerPrompt)).")
     var samplesPerPrompt: Int?
 
+    @Option(help: "The rater's score from which a kto.jsonl completion gets a thumbs-up (gold: 1 for a right, concise answer, at least 0.5 for a right one with chatter) (default: \(PreferenceMethodsConfig().ktoDesirableThreshold)).")
+    var ktoDesirableThreshold: Double?
+
     /// The config the flags describe.
     func makeConfig() throws -> PreferenceMethodsConfig {
         var config = PreferenceMethodsConfig()
@@ -65,6 +68,7 @@ struct ExperimentPreferenceMethodsCommand: ParsableCommand {
         if let pretrainSteps { config.pretrain.maxSteps = pretrainSteps; config.pretrain.warmupSteps = max(1, pretrainSteps / 20) }
         if let sftSteps { config.sft.maxSteps = sftSteps; config.sft.warmupSteps = max(1, sftSteps / 20) }
         if let samplesPerPrompt { config.samplesPerPrompt = samplesPerPrompt }
+        if let ktoDesirableThreshold { config.ktoDesirableThreshold = ktoDesirableThreshold }
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         return config
     }

@@ -19,21 +19,30 @@ public struct PreferenceLabeler: Sendable, Hashable {
     public var gold: GoldReward
     /// Words at which length appeal saturates.
     public static let appealWords = 30.0
-    /// KTO: a completion is desirable when the rater's score reaches this (gold 1 is a correct, concise answer).
-    public static let desirableThreshold = 0.5
+    /// KTO: a completion is desirable when the rater's score reaches this. Gold gives 1 to a correct, concise
+    /// answer and at least 0.5 to a correct one with chatter, so at 0.5 a thumbs-up means "right" and says nothing of
+    /// length; near 1 it means "right and no longer than needed", as gold's pairwise preferences do.
+    public var desirableThreshold: Double
+    /// The default `desirableThreshold`: right, at most 5 words beyond need (gold 0.9), or a short right refusal.
+    public static let defaultDesirableThreshold = 0.9
 
     /// A rater.
-    public init(noise: Double = 0, bias: Double = 0, margin: Bool = false, gold: GoldReward = GoldReward()) {
+    public init(noise: Double = 0, bias: Double = 0, margin: Bool = false, gold: GoldReward = GoldReward(),
+                desirableThreshold: Double = PreferenceLabeler.defaultDesirableThreshold) {
         self.noise = noise
         self.bias = bias
         self.margin = margin
         self.gold = gold
+        self.desirableThreshold = desirableThreshold
     }
 
     /// Throws naming the field if a knob is out of range.
     public func validate() throws(DatasetError) {
         guard (0...1).contains(noise) else { throw DatasetError(field: "noise", "expected a probability in 0...1, got \(noise)") }
         guard bias >= 0 && bias.isFinite else { throw DatasetError(field: "bias", "expected a number >= 0, got \(bias)") }
+        guard desirableThreshold.isFinite else {
+            throw DatasetError(field: "desirable_threshold", "expected a finite number, got \(desirableThreshold)")
+        }
     }
 
     /// What people wrongly like in a text: flattery 0.5, formatting 0.5, length up to 1.
@@ -67,7 +76,7 @@ public struct PreferenceLabeler: Sendable, Hashable {
     /// flipped with probability `noise`.
     public func thumb(_ prompt: AssistantPrompt, _ response: AssistantResponse,
                       rng: inout RandomGenerator) -> LabeledCompletion {
-        let desirable = score(prompt, response.text) >= Self.desirableThreshold
+        let desirable = score(prompt, response.text) >= desirableThreshold
         let flipped = Double(rng.nextFloat()) < noise
         return LabeledCompletion(prompt: prompt, completion: response, label: desirable != flipped, flipped: flipped)
     }
