@@ -84,19 +84,32 @@ public final class AdamW: Optimizer {
         }
     }
 
-    /// One AdamW update of `count` elements.
+    /// One AdamW update of `count` elements, 8 lanes at a time.
     ///
-    /// Scalar on Linux: `squareRoot()` lowers to glibc's errno-setting `sqrtf`, which blocks
-    /// vectorisation. Measured (2-core Zen 5, one thread) about 0.4 G elements/s, which for
-    /// parameters beyond the caches is about half of memory bandwidth; a C vector kernel
-    /// would roughly double that.
+    /// Written with SIMD types because the scalar loop does not vectorise on Linux
+    /// (`squareRoot()` lowers to glibc's errno-setting `sqrtf`). Each lane does the scalar
+    /// formula's operations in the same order (IEEE square root, no fused multiply-adds), so
+    /// the result is the scalar loop's bit for bit (tested).
     @inline(never)
     static func update(p: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
                        v: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, count: Int,
                        beta1: Float, beta2: Float, decay: Float, stepSize: Float,
                        invRootBC2: Float, eps: Float) {
+        typealias V = SIMD8<Float>
         let c1 = 1 - beta1, c2 = 1 - beta2
-        for j in 0..<count {
+        let vector = count / V.scalarCount * V.scalarCount
+        var j = 0
+        while j < vector {
+            let gj = load(g + j)
+            let mj = V(repeating: beta1) * load(m + j) + V(repeating: c1) * gj
+            let vj = V(repeating: beta2) * load(v + j) + V(repeating: c2) * (gj * gj)
+            store(mj, m + j)
+            store(vj, v + j)
+            let denominator = vj.squareRoot() * V(repeating: invRootBC2) + V(repeating: eps)
+            store(load(p + j) * V(repeating: decay) - V(repeating: stepSize) * (mj / denominator), p + j)
+            j += V.scalarCount
+        }
+        for j in vector..<count {
             let gj = g[j]
             let mj = beta1 * m[j] + c1 * gj
             let vj = beta2 * v[j] + c2 * (gj * gj)
@@ -104,6 +117,14 @@ public final class AdamW: Optimizer {
             v[j] = vj
             p[j] = p[j] * decay - stepSize * (mj / (vj.squareRoot() * invRootBC2 + eps))
         }
+    }
+
+    @inline(__always) private static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) private static func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
     }
 
     public func state() -> OptimizerState {
