@@ -152,6 +152,7 @@ struct AttentionPlan: @unchecked Sendable {
     /// dq (written), dk and dv (added to) from the output's gradient g.
     func backward(g: HeadOperand, q: HeadOperand, k: HeadOperand, v: HeadOperand, probs: Tensor,
                   dq: HeadOperand, dk: HeadOperand, dv: HeadOperand) {
+        precondition([g, dq, dk, dv].allSatisfy { $0.column == 1 }, "attention backward: gradients need d stride 1")
         let pp = probs.data, group = heads / kvHeads
         // One task per kv head: the query heads of a group add into the same dK, dV.
         ThreadPool.shared.parallelFor(batch * kvHeads) { bkh in
