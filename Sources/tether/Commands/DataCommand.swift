@@ -66,7 +66,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "assistant: preference pairs per training prompt in preference.jsonl, each from fresh candidates; the first pair of every prompt is the same whatever the count.")
         var pairsPerPrompt = 1
 
-        @Option(help: "assistant: the rater's score from which a kto.jsonl completion gets a thumbs-up (gold: 1 for a right, concise answer, at least 0.5 for a right one with chatter) (default: \(PreferenceLabeler.defaultDesirableThreshold)).")
+        @Option(help: "assistant: the rater's score from which a kto.jsonl completion gets a thumbs-up (gold: 1 for a right, concise answer, at least 0.5 for a right one with chatter).")
         var desirableThreshold = PreferenceLabeler.defaultDesirableThreshold
 
         @Option(help: "assistant: multi-step solutions in stepwise.jsonl. Default: a quarter of --prompts.")
