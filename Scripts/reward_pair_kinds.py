@@ -23,7 +23,7 @@ def first_number(text):
 def kind_of(record):
     if record["kind"] != "arithmetic":
         return record["kind"]
-    m = re.match(r"What is (\d+) ([+*-]) (\d+)\?", record["prompt"])
+    m = re.search(r"(\d+) ([+*-]) (\d+)", record["prompt"])
     a, op, b = int(m[1]), m[2], int(m[3])
     answer = {"+": a + b, "*": a * b, "-": a - b}[op]
     if any(word in record[side] for side in ("chosen", "rejected") for word in REFUSALS):
