@@ -9,8 +9,11 @@ public struct QuickstartPreferenceConfig: Codable, Sendable, Equatable {
     public var noise = 0.0
     /// How much the simulated raters favour long, flattering and formatted answers.
     public var bias = 0.0
-    /// Preference pairs per training prompt, each from fresh candidates.
-    public var pairsPerPrompt = 1
+    /// Preference pairs per training prompt, each from fresh candidates. With one, the reward model's 300 steps fit
+    /// its 2,000 pairs (loss under 0.01); four give it and DPO four times as many distinct pairs for the same steps
+    /// (`tether quickstart --seed 0|1|2`: reward model 80.5/86.7/84.7% → 83.9/88.8/85.4%, DPO win rate vs SFT
+    /// 55.6/55.2/47.7% → 58.8/54.3/52.6%), for about 3 s more.
+    public var pairsPerPrompt = 4
     /// Chat SFT on `sft.jsonl` (good and bad responses mixed), from the arithmetic SFT model, which has seen none of
     /// the world's words: 400 steps at 1e-3 left the loss at 2.6 and the policy refusing nothing; at 3e-3, 800 steps
     /// copy the data's refusal mix (`tether quickstart --seed 0|1|2`: 34–53% of harmful prompts refused, 42–46% of
