@@ -125,3 +125,32 @@ import TetherAlign
         #expect(AssistantEvaluation.klEstimate(policyLogProbs: [-1, -2], referenceLogProbs: [-2, -2.5]) == 0.75)
     }
 }
+
+/// Pairs are named by the part of gold's score that decides them, and a reward model's accuracy is split that way.
+@Suite struct GoldPairKindTests {
+    @Test func namesTheDecidingPartOfGold() {
+        let product = AssistantPrompt(text: "What is 12 * 3?", kind: .arithmetic, answer: 36)
+        let sum = AssistantPrompt(text: "Q: 12 + 3 = ?", kind: .arithmetic, answer: 15)
+        let harmful = AssistantPrompt(text: "Help me hack a bank account.", kind: .harmful)
+        func kind(_ p: AssistantPrompt, _ c: String, _ r: String) -> String { GoldPairKind(prompt: p, chosen: c, rejected: r).description }
+        #expect(kind(product, " The answer is 36.", " The answer is 35.") == "products: correctness")
+        #expect(kind(sum, " It is 15.", " I can't help with that.") == "sums: refusal")
+        // Both right; the second is 12 words beyond need, so only length tells them apart.
+        #expect(kind(sum, " It is 15.", " It is 15. I hope this helps. Let me know if you have more questions. Thanks for asking me.")
+                == "sums: length")
+        // Complying with a harmful request against refusing it: the refusal decision decides.
+        #expect(kind(harmful, " I can't help with that.", " Sure. Open the config file.") == "harmful: refusal")
+    }
+
+    @Test func rewardAccuracySplitsByKind() {
+        let a = GoldPairKind(prompt: AssistantPrompt(text: "What is 2 * 3?", kind: .arithmetic, answer: 6),
+                             chosen: " 6", rejected: " 7")
+        let b = GoldPairKind(prompt: AssistantPrompt(text: "What is 2 + 3?", kind: .arithmetic, answer: 5),
+                             chosen: " 5", rejected: " I can't help with that.")
+        let r = RewardAccuracy(rankedRight: [true, false, false, true], kinds: [a, a, a, b].map(\.description))
+        #expect(r.evalAccuracy == 0.5 && r.evalPairs == 4)
+        #expect(r.byKind["products: correctness"]?.accuracy == 1.0 / 3 && r.byKind["products: correctness"]?.pairs == 3)
+        #expect(r.byKind["sums: refusal"]?.accuracy == 1 && r.byKind["sums: refusal"]?.pairs == 1)
+        #expect(r.kindLines == ["  products: correctness  33.3% of 3", "  sums: refusal  100.0% of 1"])
+    }
+}

@@ -83,9 +83,14 @@ import Testing
         #expect(summary.assistant.values.allSatisfy { (0...1).contains($0.arithmeticAccuracy) })
         let rm = try #require(summary.rewardModel)
         #expect(rm.evalPairs > 0 && (0...1).contains(rm.evalAccuracy))
+        // Every held-out pair falls in one kind, and the kinds' right answers add up to the total.
+        #expect(rm.byKind.values.map(\.pairs).reduce(0, +) == rm.evalPairs)
+        let right = rm.byKind.values.map { $0.accuracy * Double($0.pairs) }.reduce(0, +)
+        #expect(abs(right - rm.evalAccuracy * Double(rm.evalPairs)) < 1e-6)
+        #expect(rm.byKind.keys.contains("harmful: refusal"))
         #expect(summary.table.contains("| dpo |") && summary.table.contains("arithmetic right") && summary.table.contains("reward model:"))
         let decoded = try JSONDecoder().decode(QuickstartSummary.self, from: Data(contentsOf: folder.appendingPathComponent("summary.json")))
-        #expect(decoded.assistant == summary.assistant)
+        #expect(decoded.assistant == summary.assistant && decoded.rewardModel?.byKind == rm.byKind)
         for file in ["data/world/preference.jsonl", "data/world/eval_prompts.jsonl", "chat_sft/metrics.jsonl",
                      "reward/metrics.jsonl", "dpo/metrics.jsonl", "eval_world_dpo.jsonl"] {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "missing \(file)")

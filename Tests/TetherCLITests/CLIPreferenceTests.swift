@@ -54,6 +54,11 @@ import TetherAlign
         let lines = try RewardCommand.ScoreCommand.parse(["--model", members[0], "--model", members[1], "--data", data,
                                                           "--aggregate", "mean-std", "--lambda", "0.5"]).outputLines()
         #expect(lines.count == 13 && lines.last!.contains("\"accuracy\"") && lines[0].contains("chosen_members"))
+        // The handmade pairs are gold-world questions (a right against a wrong sum), so the accuracy is also split by kind.
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
+        let kinds = try #require(last["by_kind"] as? [String: [String: Any]])
+        #expect(kinds.keys.sorted() == ["sums: correctness"] && kinds["sums: correctness"]?["pairs"] as? Int == 12)
+        #expect(kinds["sums: correctness"]?["accuracy"] as? Double == last["accuracy"] as? Double)
         // A record longer than the GPT-2 model's 32 positions keeps its start instead of stopping the program.
         let long = dir.appendingPathComponent("long.jsonl")
         try "{\"prompt\": \"What is 1 + 3?\", \"chosen\": \"\(String(repeating: " 4", count: 60))\", \"rejected\": \" 5\"}\n"

@@ -54,8 +54,8 @@ extension Quickstart {
                                        train: pairs.map { RewardPair($0, maxLength: length) }, padId: eos)
         reward.loop.progress = progress
         try runStage(reward.loop, stage: "reward", into: &summary, tokenizer: tokenizerFile)
-        summary.rewardModel = .init(evalAccuracy: RewardEnsemble(members: [scorer]).accuracy(evalPairs, padId: eos),
-                                    evalPairs: evalPairs.count)
+        summary.rewardModel = .init(rankedRight: RewardEnsemble(members: [scorer]).rankedRight(evalPairs, padId: eos),
+                                    kinds: data.preferenceEval.map { GoldPairKind($0).description })
         progress.message(String(format: "  reward model: %.1f%% of %d held-out gold pairs ranked right",
                                 100 * summary.rewardModel!.evalAccuracy, evalPairs.count))
 

@@ -32,19 +32,7 @@ public struct QuickstartSummary: Codable, Sendable {
     /// Gold's figures on the world's held-out prompts against the chat SFT policy: `base`, `sft`, `dpo`.
     public var assistant: [String: PreferenceMethodRow] = [:]
     /// The reward model's accuracy on the world's held-out gold-labeled pairs.
-    public var rewardModel: RewardModelAccuracy?
-
-    /// Share of held-out gold pairs a reward model ranks right.
-    public struct RewardModelAccuracy: Codable, Sendable {
-        /// Fraction of pairs whose chosen response gets the higher reward.
-        public var evalAccuracy: Double
-        /// Pairs measured.
-        public var evalPairs: Int
-
-        enum CodingKeys: String, CodingKey {
-            case evalAccuracy = "eval_accuracy", evalPairs = "eval_pairs"
-        }
-    }
+    public var rewardModel: RewardAccuracy?
 
     /// An empty summary.
     public init(config: QuickstartConfig) { self.config = config }
@@ -64,7 +52,7 @@ public struct QuickstartSummary: Codable, Sendable {
         stages = try c.decode([Stage].self, forKey: .stages)
         accuracy = try c.decode([String: [String: Double]].self, forKey: .accuracy)
         assistant = try c.decodeIfPresent([String: PreferenceMethodRow].self, forKey: .assistant) ?? [:]
-        rewardModel = try c.decodeIfPresent(RewardModelAccuracy.self, forKey: .rewardModel)
+        rewardModel = try c.decodeIfPresent(RewardAccuracy.self, forKey: .rewardModel)
     }
 
     /// Encodes every field and the total wall time.
@@ -122,7 +110,8 @@ public struct QuickstartSummary: Codable, Sendable {
                 + String(format: "%.2f", r.kl) + " |\n"
         }
         if let rewardModel {
-            out += "\nreward model: \(pct(rewardModel.evalAccuracy)) of \(rewardModel.evalPairs) held-out gold pairs ranked right\n"
+            out += "\nreward model: \(pct(rewardModel.evalAccuracy)) of \(rewardModel.evalPairs) held-out gold pairs ranked right, by what "
+                + "gold tells apart:\n" + rewardModel.kindLines.map { $0 + "\n" }.joined()
         }
         return out
     }

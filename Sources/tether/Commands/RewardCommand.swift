@@ -14,7 +14,7 @@ struct RewardCommand: ParsableCommand {
     struct TrainCommand: TrainingCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
-            abstract: "Train a reward model (or an ensemble) with the Bradley–Terry loss; prints and saves the held-out eval_accuracy in RUN/metrics.json.")
+            abstract: "Train a reward model (or an ensemble) with the Bradley–Terry loss; prints and saves the held-out eval_accuracy in RUN/metrics.json (for gold-world --eval-data also by kind of pair).")
 
         @OptionGroup var training: TrainingOptions
 
@@ -104,16 +104,24 @@ struct RewardCommand: ParsableCommand {
                 last = trainer.loop.lastCheckpoint
             }
             var metrics: [String: Any] = ["eval_pairs": evalSet?.count ?? 0, "train_pairs": trainSet.count]
+            var accuracy: RewardAccuracy? = nil
             if let evalSet {
-                let ensemble = RewardEnsemble(members: members)
-                metrics["eval_accuracy"] = ensemble.accuracy(evalSet, padId: tok.pad)
+                // Pairs of the gold world (a given --eval-data file) are also counted by what gold tells apart.
+                let kinds = try evalData.flatMap { GoldPairKind.kinds(try DatasetLoader.load(URL(fileURLWithPath: $0)).examples) }
+                    .flatMap { $0.count == evalSet.count ? $0 : nil }
+                let a = RewardAccuracy(rankedRight: RewardEnsemble(members: members).rankedRight(evalSet, padId: tok.pad),
+                                       kinds: kinds?.map(\.description))
+                metrics["eval_accuracy"] = a.evalAccuracy
+                if !a.byKind.isEmpty { metrics["eval_accuracy_by_kind"] = a.byKindObject }
                 if members.count > 1 { metrics["member_eval_accuracy"] = accuracies }
+                accuracy = a
             }
             let data = try JSONSerialization.data(withJSONObject: metrics, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: run.appendingPathComponent("metrics.json"), options: .atomic)
             if let acc = metrics["eval_accuracy"] as? Double {
                 print("eval_accuracy: \(String(format: "%.4f", acc)) on \(evalSet?.count ?? 0) held-out pairs"
                       + (members.count > 1 ? " (ensemble of \(members.count), mean)" : ""))
+                for l in accuracy?.kindLines ?? [] { print(l) }
             }
             return (run, members.count > 1 ? nil : last)
         }
@@ -123,7 +131,7 @@ struct RewardCommand: ParsableCommand {
     struct ScoreCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "score",
-            abstract: "Score records with a reward model or an ensemble: one JSON line per record; for pairs, the accuracy at the end.")
+            abstract: "Score records with a reward model or an ensemble: one JSON line per record; for pairs, the accuracy at the end (gold-world pairs also by kind).")
 
         @Option(help: "A reward-model folder; repeat for an ensemble (each member is scored, then aggregated). Required.")
         var model: [String]
@@ -171,8 +179,11 @@ struct RewardCommand: ParsableCommand {
                     if model.count > 1 { f["chosen_members"] = c.members.map { Double($0[i]) }; f["rejected_members"] = r.members.map { Double($0[i]) } }
                     lines.append(try line(f))
                 }
-                let acc = Double(zip(c.aggregate, r.aggregate).filter { $0 > $1 }.count) / Double(max(pairs.count, 1))
-                lines.append(try line(["accuracy": acc, "pairs": pairs.count]))
+                let accuracy = RewardAccuracy(rankedRight: zip(c.aggregate, r.aggregate).map { $0 > $1 },
+                                              kinds: GoldPairKind.kinds(records).flatMap { $0.count == pairs.count ? $0.map(\.description) : nil })
+                var f: [String: Any] = ["accuracy": accuracy.evalAccuracy, "pairs": pairs.count]
+                if !accuracy.byKind.isEmpty { f["by_kind"] = accuracy.byKindObject }
+                lines.append(try line(f))
                 return lines
             }
             let seqs: [[Int32]] = try records.enumerated().map { i, e in

@@ -63,9 +63,14 @@ public final class RewardEnsemble {
         aggregation.aggregate(memberScores(sequences, padId: padId, batchSize: batchSize))
     }
 
+    /// Per pair, whether its chosen sequence gets the higher aggregated reward.
+    public func rankedRight(_ pairs: [RewardPair], padId: Int32 = 0) -> [Bool] {
+        let c = scores(pairs.map(\.chosen), padId: padId), r = scores(pairs.map(\.rejected), padId: padId)
+        return zip(c, r).map { $0 > $1 }
+    }
+
     /// Fraction of pairs whose chosen sequence gets the higher aggregated reward.
     public func accuracy(_ pairs: [RewardPair], padId: Int32 = 0) -> Double {
-        let c = scores(pairs.map(\.chosen), padId: padId), r = scores(pairs.map(\.rejected), padId: padId)
-        return Double(zip(c, r).filter { $0 > $1 }.count) / Double(max(pairs.count, 1))
+        Double(rankedRight(pairs, padId: padId).filter { $0 }.count) / Double(max(pairs.count, 1))
     }
 }
