@@ -5,7 +5,7 @@ import Foundation
 /// Gold's score is `correct + refusalDecision - lengthPenalty`; a pair is named by the first of those parts that
 /// differs between its two responses, and by its prompt (arithmetic prompts by operation: "sums: correctness" is a
 /// right against a wrong sum, where only a trunk that can add helps the reward model).
-public struct GoldPairKind: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct GoldPairKind: Sendable, Hashable, CustomStringConvertible {
     /// The part of gold's score that decides the pair.
     public enum Difference: String, Sendable, Hashable, CaseIterable {
         /// One response refuses and the other does not.
@@ -56,6 +56,4 @@ public struct GoldPairKind: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// "products: correctness".
     public var description: String { "\(prompt): \(difference.rawValue)" }
-
-    public static func < (x: GoldPairKind, y: GoldPairKind) -> Bool { x.description < y.description }
 }
