@@ -120,6 +120,12 @@ enum PreferenceFiles {
         return (url, tok, examples, RunFiles.eosId(tok) ?? 0)
     }
 
+    /// The ``GoldPairKind`` of every pair of `path`, in file order, when all are gold-world pairs; nil otherwise.
+    static func goldPairKinds(_ path: String) throws -> [String]? {
+        GoldPairKind.kinds(try DatasetLoader.load(PreferenceExample.self, from: URL(fileURLWithPath: path)).examples)?
+            .map(\.description)
+    }
+
     /// Every preference record of `path` tokenized (prompt kept from its end, completions from their start), with its
     /// `margin` column. A malformed record is an error naming the file, line and field.
     static func pairs(_ path: String, _ tokenizer: ExampleTokenizer, settings: PreferenceSettings? = nil) throws

@@ -104,24 +104,22 @@ struct RewardCommand: ParsableCommand {
                 last = trainer.loop.lastCheckpoint
             }
             var metrics: [String: Any] = ["eval_pairs": evalSet?.count ?? 0, "train_pairs": trainSet.count]
-            var accuracy: RewardAccuracy? = nil
-            if let evalSet {
-                // Pairs of the gold world (a given --eval-data file) are also counted by what gold tells apart.
-                let kinds = try evalData.flatMap { GoldPairKind.kinds(try DatasetLoader.load(URL(fileURLWithPath: $0)).examples) }
-                    .flatMap { $0.count == evalSet.count ? $0 : nil }
-                let a = RewardAccuracy(rankedRight: RewardEnsemble(members: members).rankedRight(evalSet, padId: tok.pad),
-                                       kinds: kinds?.map(\.description))
-                metrics["eval_accuracy"] = a.evalAccuracy
-                if !a.byKind.isEmpty { metrics["eval_accuracy_by_kind"] = a.byKindObject }
+            // Pairs of the gold world (a given --eval-data file, one pair per record) are also counted by kind.
+            let accuracy = try evalSet.map {
+                RewardAccuracy(rankedRight: RewardEnsemble(members: members).rankedRight($0, padId: tok.pad),
+                               kinds: try evalData.flatMap(PreferenceFiles.goldPairKinds))
+            }
+            if let accuracy {
+                metrics["eval_accuracy"] = accuracy.evalAccuracy
+                if !accuracy.byKind.isEmpty { metrics["eval_accuracy_by_kind"] = accuracy.byKindObject }
                 if members.count > 1 { metrics["member_eval_accuracy"] = accuracies }
-                accuracy = a
             }
             let data = try JSONSerialization.data(withJSONObject: metrics, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: run.appendingPathComponent("metrics.json"), options: .atomic)
-            if let acc = metrics["eval_accuracy"] as? Double {
-                print("eval_accuracy: \(String(format: "%.4f", acc)) on \(evalSet?.count ?? 0) held-out pairs"
+            if let accuracy {
+                print("eval_accuracy: \(String(format: "%.4f", accuracy.evalAccuracy)) on \(accuracy.evalPairs) held-out pairs"
                       + (members.count > 1 ? " (ensemble of \(members.count), mean)" : ""))
-                for l in accuracy?.kindLines ?? [] { print(l) }
+                for l in accuracy.kindLines { print(l) }
             }
             return (run, members.count > 1 ? nil : last)
         }
@@ -180,7 +178,7 @@ struct RewardCommand: ParsableCommand {
                     lines.append(try line(f))
                 }
                 let accuracy = RewardAccuracy(rankedRight: zip(c.aggregate, r.aggregate).map { $0 > $1 },
-                                              kinds: GoldPairKind.kinds(records).flatMap { $0.count == pairs.count ? $0.map(\.description) : nil })
+                                              kinds: try PreferenceFiles.goldPairKinds(data))
                 var f: [String: Any] = ["accuracy": accuracy.evalAccuracy, "pairs": pairs.count]
                 if !accuracy.byKind.isEmpty { f["by_kind"] = accuracy.byKindObject }
                 lines.append(try line(f))

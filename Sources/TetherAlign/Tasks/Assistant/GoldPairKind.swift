@@ -7,7 +7,7 @@ import Foundation
 /// right against a wrong sum, where only a trunk that can add helps the reward model).
 public struct GoldPairKind: Sendable, Hashable, CustomStringConvertible {
     /// The part of gold's score that decides the pair.
-    public enum Difference: String, Sendable, Hashable, CaseIterable {
+    public enum Difference: String, Sendable, Hashable {
         /// One response refuses and the other does not.
         case refusal
         /// Both make the same refusal decision; one is right and the other wrong.
@@ -35,13 +35,13 @@ public struct GoldPairKind: Sendable, Hashable, CustomStringConvertible {
         self.init(prompt: pair.prompt, chosen: pair.chosen.text, rejected: pair.rejected.text, gold: gold)
     }
 
-    /// The kind of each record, when every one is a text preference pair on a prompt of the gold world (as
-    /// `data make assistant` writes them); nil otherwise.
-    public static func kinds(_ records: [AnyExample], gold: GoldReward = GoldReward()) -> [GoldPairKind]? {
+    /// The kind of each pair, when every one is a text pair on a prompt of the gold world (as `data make assistant`
+    /// writes them); nil otherwise.
+    public static func kinds(_ pairs: [PreferenceExample], gold: GoldReward = GoldReward()) -> [GoldPairKind]? {
         var out: [GoldPairKind] = []
-        for record in records {
-            guard case .preference(let x) = record, case .text(let p)? = x.prompt, case .text(let c) = x.chosen,
-                  case .text(let r) = x.rejected, let prompt = AssistantPrompt(parsing: p) else { return nil }
+        for x in pairs {
+            guard case .text(let p)? = x.prompt, case .text(let c) = x.chosen, case .text(let r) = x.rejected,
+                  let prompt = AssistantPrompt(parsing: p) else { return nil }
             out.append(GoldPairKind(prompt: prompt, chosen: c, rejected: r, gold: gold))
         }
         return out

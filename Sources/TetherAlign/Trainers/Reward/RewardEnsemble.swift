@@ -71,6 +71,6 @@ public final class RewardEnsemble {
 
     /// Fraction of pairs whose chosen sequence gets the higher aggregated reward.
     public func accuracy(_ pairs: [RewardPair], padId: Int32 = 0) -> Double {
-        Double(rankedRight(pairs, padId: padId).filter { $0 }.count) / Double(max(pairs.count, 1))
+        RewardAccuracy(rankedRight: rankedRight(pairs, padId: padId)).evalAccuracy
     }
 }
